@@ -1,0 +1,181 @@
+"""Benchmark: statements/s through the LRS HTTP API from concurrent clients.
+
+Starts `learnledger serve` on a fresh database (a temporary DuckDB file unless ``--url`` names
+another engine) on a free loopback port, creates a credential, then runs ``--clients``
+threads that each POST ``--batches`` batches of ``--batch-size`` typical statements (JSON
+prepared before the clock starts) over one keep-alive connection, and prints the overall
+rate, the server's CPU time per 1,000 statements (less sensitive to other load on the
+machine than the rate) and its peak resident memory. ``--runs`` repeats this on fresh
+databases and prints the median. Bounded loops, loopback only.
+
+    .venv/bin/python benchmarks/lrs_ingest.py [--clients 8] [--batches 50] [--batch-size 100]
+        [--runs 3] [--url duckdb:///tmp/x.duckdb | postgresql://...?schema=bench_ingest]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from learnledger.lrs.credentials import CredentialStore
+from learnledger.storage import Migrator, open_engine
+from xapi_validation import typical_statements  # the script's folder is on sys.path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def drop_schema(url: str) -> None:
+    """For PostgreSQL, drop the schema named in `url` (the benchmark's own)."""
+    with open_engine(url) as engine:
+        schema = getattr(engine, "schema", None)
+        if engine.name == "postgresql" and schema:
+            engine.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def prepare(url: str) -> tuple[str, str]:
+    """Migrate the database at `url` (PostgreSQL: a fresh schema) and create a credential."""
+    drop_schema(url)
+    with open_engine(url) as engine:
+        Migrator(engine).migrate()
+        return CredentialStore(engine).add("benchmark", ["all"])
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    """`learnledger serve` on `port`; returns once /xapi/about answers."""
+    env = {**os.environ, "LEARNLEDGER_DATABASE_URL": url, "LEARNLEDGER_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "learnledger", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/xapi/about")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.05)
+    server.terminate()
+    raise SystemExit("the server did not start")
+
+
+def client(port: int, auth: str, bodies: list[bytes], errors: list[str]) -> None:
+    """POST every body over one connection; note non-200 answers in `errors`."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {
+        "Authorization": auth,
+        "X-Experience-API-Version": "2.0.0",
+        "Content-Type": "application/json",
+    }
+    for body in bodies:
+        connection.request("POST", "/xapi/statements", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            errors.append(f"{response.status}")
+    connection.close()
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process `pid` has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_memory_mib(pid: int) -> float:
+    """The peak resident memory (VmHWM) of process `pid` in MiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_once(
+    args: argparse.Namespace, bodies: list[bytes], work: str
+) -> tuple[float, float, float]:
+    """One timed run on a fresh database: (statements/s, server CPU ms per 1,000 statements,
+    server peak RSS MiB)."""
+    url = args.url or f"duckdb:///{Path(work) / f'ingest-{time.monotonic_ns()}.duckdb'}"
+    key, secret = prepare(url)
+    auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+    port = free_port()
+    server = start_server(url, port)
+    try:
+        client(port, auth, bodies[:1], [])  # warm up: authentication, caches
+        errors: list[str] = []
+        per_client = [bodies[1 + k :: args.clients] for k in range(args.clients)]
+        threads = [
+            threading.Thread(target=client, args=(port, auth, mine, errors)) for mine in per_client
+        ]
+        cpu_before = server_cpu_seconds(server.pid)
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+        cpu = server_cpu_seconds(server.pid) - cpu_before
+        memory = peak_memory_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        drop_schema(url)
+    if errors:
+        raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[0]}")
+    sent = sum(len(mine) for mine in per_client) * args.batch_size
+    return sent / elapsed, cpu * 1000 / sent * 1000, memory
+
+
+def main() -> None:
+    """Run the benchmark `--runs` times and print the median statements per second."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=50, help="batches per client")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh database")
+    parser.add_argument("--url", default=None)
+    args = parser.parse_args()
+    total = args.clients * args.batches * args.batch_size
+    statements = typical_statements(total, seed=11)
+    size = args.batch_size
+    bodies = [orjson.dumps(statements[i : i + size]) for i in range(0, total, size)]
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        for _ in range(args.runs):
+            results.append(run_once(args, bodies, work))
+            rate, cpu, memory = results[-1]
+            print(
+                f"  {rate:,.0f} statements/s, server CPU {cpu:,.0f} ms per 1,000, "
+                f"peak {memory:,.0f} MiB"
+            )
+    rates = sorted(r[0] for r in results)
+    engine = (args.url or "duckdb").split(":", 1)[0]
+    print(
+        f"{engine}: median {statistics.median(rates):,.0f} statements/s "
+        f"(min {rates[0]:,.0f}, max {rates[-1]:,.0f}; {args.runs} runs; {args.clients} clients, "
+        f"batches of {size}, {(total - size)} statements per run); server CPU "
+        f"{statistics.median(r[1] for r in results):,.0f} ms per 1,000 statements; "
+        f"peak RSS {max(r[2] for r in results):,.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

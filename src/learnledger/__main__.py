@@ -1,0 +1,5 @@
+"""`python -m learnledger` runs the CLI."""
+
+from learnledger.cli.app import main
+
+main()

@@ -1,0 +1,62 @@
+"""The `learnledger` command: the root Typer app and its command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError as SettingsValidationError
+
+from learnledger.cli import (
+    config_cmd,
+    credentials_cmd,
+    db_cmd,
+    demo_cmd,
+    import_cmd,
+    model_cmd,
+    serve_cmd,
+    sources_cmd,
+)
+from learnledger.cli.common import fail
+from learnledger.config import load_settings
+
+app = typer.Typer(
+    name="learnledger",
+    help="LearnLedger: training analytics from xAPI and HR data to impact and ROI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(model_cmd.app, name="model")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(credentials_cmd.app, name="credentials")
+app.add_typer(sources_cmd.app, name="sources")
+app.command("demo")(demo_cmd.demo)
+app.command("serve")(serve_cmd.serve)
+app.command("import")(import_cmd.import_)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar=None,
+            help="Storage engine URL; overrides LEARNLEDGER_DATABASE_URL and the config file.",
+        ),
+    ] = None,
+) -> None:
+    """Load the settings once for every command."""
+    overrides = {"database_url": database_url} if database_url else {}
+    try:
+        ctx.obj = load_settings(**overrides)
+    except (SettingsValidationError, FileNotFoundError) as exc:
+        raise fail(f"invalid settings: {exc}") from exc
+
+
+def main() -> None:
+    """Entry point of the `learnledger` console script."""
+    app()

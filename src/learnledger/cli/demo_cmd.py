@@ -1,0 +1,66 @@
+"""`learnledger demo`: build the demo organisation (or reuse it), then serve it."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from learnledger.cli.common import console, fail, progress_bar, settings_from
+from learnledger.cli.serve_cmd import run_server
+from learnledger.demo.lifecycle import DemoRequest, DemoState, inspect_demo, rebuild_demo
+from learnledger.errors import LearnLedgerError
+
+
+def demo(
+    ctx: typer.Context,
+    people: Annotated[int | None, typer.Option(help="Employees (default 5,000).")] = None,
+    months: Annotated[int | None, typer.Option(help="Months of history (default 24).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default 7).")] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild even when the same demo is already built.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a database that holds data other than a demo."),
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the web server afterwards.")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="Port for the web server.")] = None,
+) -> None:
+    """Build the synthetic demo company with known ground truth, then open it in the browser."""
+    settings = settings_from(ctx)
+    request = DemoRequest(
+        people=people or settings.demo.people,
+        months=months or settings.demo.months,
+        seed=settings.demo.seed if seed is None else seed,
+    )
+    try:
+        state = inspect_demo(settings.database_url, request)
+    except LearnLedgerError as exc:
+        raise fail(str(exc)) from exc
+    if state is DemoState.FOREIGN_DATA and not force:
+        raise fail(
+            "the database holds data that is not a LearnLedger demo; pass --force to replace it "
+            "or choose another with --database-url"
+        )
+    if state is DemoState.SAME_DEMO and not rebuild:
+        console.print("The same demo is already built; reusing it (--rebuild builds it again).")
+    else:
+        started = time.perf_counter()
+        try:
+            with progress_bar() as progress:
+                summary = rebuild_demo(settings.database_url, request, progress=progress)
+        except LearnLedgerError as exc:
+            raise fail(str(exc)) from exc
+        elapsed = time.perf_counter() - started
+        console.print(
+            f"Built the demo company: {summary.people:,} people, {summary.statements:,} xAPI "
+            f"statements, {summary.programmes} programmes in {elapsed:.1f} s."
+        )
+        console.print(f"Ground truth: {summary.ground_truth_path}")
+    if serve:
+        overrides = {"port": port} if port else {}
+        run_server(settings.model_copy(update=overrides))

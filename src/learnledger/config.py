@@ -1,0 +1,145 @@
+"""Typed settings, read from `LEARNLEDGER_*` environment variables and an optional TOML file.
+
+Precedence, highest first: keyword arguments, environment variables (`LEARNLEDGER_PORT=9000`,
+nested fields with ``__``: `LEARNLEDGER_DEMO__PEOPLE=800`), the config file
+(`LEARNLEDGER_CONFIG_FILE`, default `./learnledger.toml` when it exists), then defaults.
+Every field is documented in docs/configuration.md; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = "learnledger.toml"
+CONFIG_FILE_VARIABLE = "LEARNLEDGER_CONFIG_FILE"
+
+
+class DemoSettings(BaseModel):
+    """Size and seed of the synthetic demo organisation."""
+
+    people: int = Field(5000, ge=50, le=1_000_000, description="Employees in the demo company.")
+    months: int = Field(24, ge=6, le=60, description="Months of history generated.")
+    seed: int = Field(7, description="Random seed; the same seed builds the same company.")
+
+
+class Settings(BaseSettings):
+    """All LearnLedger settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEARNLEDGER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    database_url: str = Field(
+        "duckdb:///./learnledger.duckdb",
+        description="Storage engine URL: duckdb:///path.duckdb, duckdb:///:memory: or "
+        "postgresql://user@host:port/db (optionally ?schema=name).",
+    )
+    host: str = Field("127.0.0.1", description="Interface the web server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level. Logs never contain personal data."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Secret for session cookies and keyed pseudonyms. Generated per process "
+        "when unset (sessions then do not survive a restart).",
+    )
+    min_group_size: int = Field(
+        5, ge=1, description="Smallest group of people an aggregate may describe."
+    )
+    currency: str = Field("EUR", min_length=3, max_length=3, description="Reporting currency.")
+    demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
+    lrs_base_url: str = Field(
+        "http://127.0.0.1:8000/xapi",
+        description="Public URL of the xAPI endpoint; the homePage of the authority Agent of "
+        "credentials created from now on.",
+    )
+    lrs_allow_anonymous: bool = Field(
+        False,
+        description="Let xAPI requests without an Authorization header in, with every scope "
+        "and an anonymous authority. For local experiments only.",
+    )
+    lrs_max_body_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest xAPI request body accepted; larger ones get 413.",
+    )
+    lrs_page_size: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="Most statements one GET /xapi/statements page returns (limit=0 means this).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("duckdb://", "postgresql://", "postgres://")):
+            raise ValueError("must start with duckdb:// or postgresql://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: init kwargs, environment, TOML config file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, with secrets and URL passwords masked."""
+        data = self.model_dump(mode="json")
+        data["secret_key"] = "**********" if self.secret_key is not None else None
+        data["database_url"] = mask_url_password(self.database_url)
+        return data
+
+
+def config_file_path() -> Path | None:
+    """The config file in force: `LEARNLEDGER_CONFIG_FILE`, else ./learnledger.toml if present.
+
+    Raises FileNotFoundError when `LEARNLEDGER_CONFIG_FILE` names a file that does not exist.
+    """
+    named = os.environ.get(CONFIG_FILE_VARIABLE)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise FileNotFoundError(f"{CONFIG_FILE_VARIABLE} names {named}, which does not exist")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def mask_url_password(url: str) -> str:
+    """Replace the password of a URL like scheme://user:secret@host/db with ****."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, at, location = rest.rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':****' if colon else ''}{at}{location}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from overrides, the environment and the config file."""
+    return Settings(**overrides)

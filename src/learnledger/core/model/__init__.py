@@ -1,0 +1,1 @@
+"""The canonical data model: entities as code, their migrations and the folded catalogue."""

@@ -1,0 +1,59 @@
+"""The current canonical model, folded from the migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from learnledger.core.model.migrations import MIGRATIONS
+from learnledger.core.model.spec import (
+    AddColumn,
+    CreateIndex,
+    CreateTable,
+    DropTable,
+    Entity,
+    Migration,
+)
+
+
+def fold_migrations(migrations: Sequence[Migration]) -> dict[str, Entity]:
+    """Apply `migrations` in order to an empty model and return the entities by table name.
+
+    Raises ValueError when an operation contradicts the model built so far (a table created
+    twice, a column added twice, an operation on a missing table).
+    """
+    entities: dict[str, Entity] = {}
+    for migration in migrations:
+        for op in migration.operations:
+            if isinstance(op, CreateTable):
+                if op.entity.name in entities:
+                    raise ValueError(f"{migration.id}: table {op.entity.name} already exists")
+                entities[op.entity.name] = op.entity
+                continue
+            table = op.table
+            if table not in entities:
+                raise ValueError(f"{migration.id}: table {table} does not exist")
+            if isinstance(op, DropTable):
+                del entities[table]
+            elif isinstance(op, AddColumn):
+                entity = entities[table]
+                if op.column.name in entity.column_names:
+                    raise ValueError(f"{migration.id}: {table}.{op.column.name} already exists")
+                entities[table] = replace(entity, columns=(*entity.columns, op.column))
+            elif isinstance(op, CreateIndex):
+                entity = entities[table]
+                entities[table] = replace(entity, indexes=(*entity.indexes, op.index))
+    return entities
+
+
+def current_entities() -> dict[str, Entity]:
+    """The canonical model as the latest migration leaves it, by table name."""
+    return fold_migrations(MIGRATIONS)
+
+
+def entity(name: str) -> Entity:
+    """The current definition of table `name`; KeyError names the known tables when missing."""
+    entities = current_entities()
+    if name not in entities:
+        raise KeyError(f"unknown entity {name!r}; known: {', '.join(sorted(entities))}")
+    return entities[name]

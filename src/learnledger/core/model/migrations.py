@@ -1,0 +1,55 @@
+"""The ordered list of schema migrations: the schema as code.
+
+Rules: never edit a migration once it has shipped (the migrator stores a checksum of each
+applied migration and refuses a database whose history differs); change the schema by appending
+a new migration. `learnledger.core.model.catalog.current_entities()` folds the list into the
+current model, which documentation and exports are generated from.
+"""
+
+from __future__ import annotations
+
+from learnledger.core.model.entities import (
+    assessment,
+    governance,
+    ingest,
+    learning,
+    lrs_documents,
+    lrs_statements,
+    organisation,
+    outcomes,
+)
+from learnledger.core.model.entities import xapi as xapi_entities
+from learnledger.core.model.spec import CreateTable, Migration
+
+M0001_CANONICAL_MODEL = Migration(
+    id="0001_canonical_model",
+    description="Canonical model: organisation, learning, assessment, outcomes, governance, xAPI.",
+    operations=tuple(
+        CreateTable(entity)
+        for entity in (
+            *governance.ENTITIES,
+            *organisation.ENTITIES,
+            *learning.ENTITIES,
+            *assessment.ENTITIES,
+            *outcomes.ENTITIES,
+            *xapi_entities.ENTITIES,
+        )
+    ),
+)
+
+M0002_LRS = Migration(
+    id="0002_lrs",
+    description="Learning Record Store: statement links, attachments, activities, credentials, "
+    "documents.",
+    operations=tuple(
+        CreateTable(entity) for entity in (*lrs_statements.ENTITIES, *lrs_documents.ENTITIES)
+    ),
+)
+
+M0003_INGEST = Migration(
+    id="0003_ingest",
+    description="Ingestion: quarantine of rejected rows, data source registry details.",
+    operations=(*(CreateTable(entity) for entity in ingest.ENTITIES), *ingest.OPERATIONS),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (M0001_CANONICAL_MODEL, M0002_LRS, M0003_INGEST)

@@ -1,0 +1,147 @@
+"""The Agents and Activities a statement mentions, as rows of the query link tables.
+
+GET /xapi/statements filters by agent / activity and, widened, by related_agents /
+related_activities. What most statements mention is already a column of ``xapi_statements``
+(``actor_ifi``, ``object_id`` of an Agent, Group or Activity object, ``authority_ifi``); the
+link tables hold only the rest, so a typical statement adds a few rows, not a dozen:
+
+- ``xapi_statement_agents``: members of a Group actor or object (``direct``: they match the
+  agent filter, xAPI Communication 2.1.3), and the instructor, team, 2.0 context agents and
+  groups, members of an authority Group and the Agents of a SubStatement (related only);
+- ``xapi_statement_activities``: context activities and the object and context activities
+  of a SubStatement (related only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from learnledger.core.xapi import actor_ifi
+
+JsonObject = dict[str, Any]
+
+_IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
+_CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
+_EMPTY: JsonObject = {}
+
+
+def agent_links(stmt: JsonObject) -> set[tuple[str, bool]]:
+    """(IFI, direct) of the Agents and identified Groups of `stmt` that its columns miss."""
+    links: set[tuple[str, bool]] = set()
+    _add_members(links, stmt["actor"], direct=True)
+    obj = stmt["object"]
+    object_type = obj.get("objectType", "Activity")
+    if object_type == "Group":
+        _add_members(links, obj, direct=True)
+    authority = stmt.get("authority")
+    if authority is not None:
+        _add_members(links, authority, direct=False)
+    context = stmt.get("context")
+    if context:
+        _add_context_agents(links, context)
+    if object_type == "SubStatement":
+        _add_agent(links, obj["actor"])
+        sub_object = obj["object"]
+        if sub_object.get("objectType", "Activity") in ("Agent", "Group"):
+            _add_agent(links, sub_object)
+        sub_context = obj.get("context")
+        if sub_context:
+            _add_context_agents(links, sub_context)
+    return links
+
+
+def activity_links(stmt: JsonObject) -> set[str]:
+    """The ids of the Activities `stmt` mentions besides its object."""
+    links = {a["id"] for a in _context_activities(stmt.get("context"))}
+    obj = stmt["object"]
+    if obj.get("objectType") == "SubStatement":
+        sub_object = obj["object"]
+        if sub_object.get("objectType", "Activity") == "Activity":
+            links.add(sub_object["id"])
+        links.update(a["id"] for a in _context_activities(obj.get("context")))
+    return links
+
+
+def mentioned_activities(stmt: JsonObject) -> Iterable[JsonObject]:
+    """Every Activity object in `stmt` (object, context activities, in a SubStatement too)."""
+    obj = stmt["object"]
+    object_type = obj.get("objectType", "Activity")
+    if object_type == "Activity":
+        yield obj
+    yield from _context_activities(stmt.get("context"))
+    if object_type == "SubStatement":
+        sub_object = obj["object"]
+        if sub_object.get("objectType", "Activity") == "Activity":
+            yield sub_object
+        yield from _context_activities(obj.get("context"))
+
+
+def link_tables(statements: Sequence[JsonObject]) -> tuple[pa.Table, pa.Table]:
+    """The ``xapi_statement_agents`` and ``xapi_statement_activities`` rows of prepared
+    statements (either may have no rows)."""
+    agent_ids: list[str] = []
+    ifis: list[str] = []
+    directs: list[bool] = []
+    activity_statement_ids: list[str] = []
+    activity_ids: list[str] = []
+    for stmt in statements:
+        statement_id = stmt["id"].lower()
+        for ifi, direct in agent_links(stmt):
+            agent_ids.append(statement_id)
+            ifis.append(ifi)
+            directs.append(direct)
+        for activity_id in activity_links(stmt):
+            activity_statement_ids.append(statement_id)
+            activity_ids.append(activity_id)
+    agents = pa.table(
+        {
+            "statement_id": pa.array(agent_ids, pa.string()),
+            "ifi": pa.array(ifis, pa.string()),
+            "direct": pa.array(directs, pa.bool_()),
+        }
+    )
+    activities = pa.table(
+        {
+            "statement_id": pa.array(activity_statement_ids, pa.string()),
+            "activity_id": pa.array(activity_ids, pa.string()),
+        }
+    )
+    return agents, activities
+
+
+def _add_agent(links: set[tuple[str, bool]], agent: JsonObject) -> None:
+    """A related (not direct) Agent or Group and its members."""
+    if any(key in agent for key in _IFI_KEYS):
+        links.add((actor_ifi(agent), False))
+    _add_members(links, agent, direct=False)
+
+
+def _add_members(links: set[tuple[str, bool]], agent: JsonObject, *, direct: bool) -> None:
+    for member in agent.get("member") or ():
+        links.add((actor_ifi(member), direct))
+
+
+def _add_context_agents(links: set[tuple[str, bool]], context: JsonObject) -> None:
+    for key in ("instructor", "team"):
+        if key in context:
+            _add_agent(links, context[key])
+    for item in context.get("contextAgents") or ():
+        _add_agent(links, item["agent"])
+    for item in context.get("contextGroups") or ():
+        _add_agent(links, item["group"])
+
+
+def _context_activities(context: JsonObject | None) -> Iterable[JsonObject]:
+    if not context:
+        return
+    activities = context.get("contextActivities")
+    if not activities:
+        return
+    for key in _CONTEXT_ACTIVITY_KEYS:
+        value = activities.get(key)
+        if value is None:
+            continue
+        yield from ([value] if type(value) is dict else value)

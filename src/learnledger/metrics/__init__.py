@@ -1,0 +1,1 @@
+"""Metrics: definitions, catalogue, segmentation and execution on any engine."""

@@ -1,0 +1,1 @@
+"""The web application: app factory, pages (HTML + .json + .csv twins), static assets."""

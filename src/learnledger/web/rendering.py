@@ -1,0 +1,62 @@
+"""Render one page context three ways: HTML (Jinja2), JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+_ENV = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape())
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+_ENV.filters["number"] = _number
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_response(context: dict[str, Any]) -> Response:
+    """The context as JSON (dates ISO 8601, decimals as numbers)."""
+    body = json.dumps(context, default=_json_default, sort_keys=True)
+    return JSONResponse(content=json.loads(body))
+
+
+def csv_response(rows: Sequence[dict[str, Any]], filename: str) -> Response:
+    """The page's main table as CSV."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return PlainTextResponse(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def html_response(request: Request, template: str, context: dict[str, Any]) -> Response:
+    """The context rendered with `template`."""
+    html = _ENV.get_template(template).render(request=request, **context)
+    return HTMLResponse(html)

@@ -1,0 +1,151 @@
+"""GroupCommitter: batches queued meanwhile share a commit; a failing group is retried batch
+by batch; an interrupted commit stores nothing and says so."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from learnledger.errors import ConflictError, StorageError
+from learnledger.lrs.group_commit import GroupCommitter, PendingBatch
+
+NOW = datetime(2025, 2, 3, tzinfo=UTC)
+
+
+def batch(name: str) -> PendingBatch:
+    return PendingBatch([], [], [], {}, define=True, stored_given=False, extra={"name": name})
+
+
+def test_batches_queued_during_a_commit_share_the_next_one() -> None:
+    committer = GroupCommitter()
+    groups: list[list[str]] = []
+    release = threading.Event()
+    entered = threading.Event()
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        groups.append([b.extra["name"] for b in group])
+        if len(groups) == 1:
+            entered.set()
+            release.wait(5)
+        return {}
+
+    first = threading.Thread(target=committer.submit, args=(batch("a"), commit, lambda: NOW))
+    first.start()
+    entered.wait(5)
+    others = [
+        threading.Thread(target=committer.submit, args=(batch(n), commit, lambda: NOW))
+        for n in "bcd"
+    ]
+    for thread in others:
+        thread.start()
+    while len(committer._queue) < 3:  # all three queued behind the running commit
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    assert groups[0] == ["a"]
+    assert sorted(groups[1]) == ["b", "c", "d"]
+
+
+def test_a_failing_group_is_retried_batch_by_batch() -> None:
+    committer = GroupCommitter()
+    good, bad, clash = batch("good"), batch("bad"), batch("clash")
+    committed: list[str] = []
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        names = [b.extra["name"] for b in group]
+        if "bad" in names:
+            raise StorageError("broken batch")
+        if names == ["clash"]:
+            return {0: ConflictError("clash")}
+        committed.extend(names)
+        return {}
+
+    committer._run([good, bad, clash], commit, lambda: NOW)
+    assert committed == ["good"]
+    assert good.error is None
+    assert isinstance(bad.error, StorageError)
+    assert isinstance(clash.error, ConflictError)
+    assert all(b.done for b in (good, bad, clash))
+
+
+def test_an_interrupted_commit_marks_every_batch_as_not_stored() -> None:
+    committer = GroupCommitter()
+    waiting = batch("waiting")
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        committer._run([waiting], commit, lambda: NOW)
+    assert waiting.done
+    assert isinstance(waiting.error, RuntimeError)
+    assert committer.inflight_since is None
+
+
+def test_writers_whose_batches_were_committed_return_while_the_next_commit_runs() -> None:
+    committer = GroupCommitter(linger=0)
+    returned: list[str] = []
+    seen_returned: list[list[str]] = []
+    first_commit_running = threading.Event()
+    second_commit_running = threading.Event()
+
+    def queued(count: int) -> None:
+        while len(committer._queue) < count:
+            threading.Event().wait(0.01)
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        names = sorted(b.extra["name"] for b in group)
+        if names == ["a"]:
+            first_commit_running.set()
+            queued(2)  # b and c queue behind this commit and share the next one
+        elif names == ["b", "c"]:
+            second_commit_running.set()
+            queued(1)  # d queues behind that one
+        else:  # d: b's and c's writers must not be stuck behind this commit
+            for _ in range(500):
+                if len(returned) >= 3:
+                    break
+                threading.Event().wait(0.01)
+            seen_returned.append(sorted(returned))
+        return {}
+
+    def write(name: str) -> None:
+        committer.submit(batch(name), commit, lambda: NOW)
+        returned.append(name)
+
+    threads = {n: threading.Thread(target=write, args=(n,)) for n in "abcd"}
+    threads["a"].start()
+    assert first_commit_running.wait(10)  # b and c queue behind a's commit, not beside it
+    threads["b"].start()
+    threads["c"].start()
+    # d must queue only once b and c were taken as a group (not alongside them)
+    assert second_commit_running.wait(10)
+    threads["d"].start()
+    for thread in threads.values():
+        thread.join(10)
+    assert seen_returned == [["a", "b", "c"]]
+
+
+def test_while_writers_are_concurrent_the_next_commit_lingers_for_more_batches() -> None:
+    committer = GroupCommitter(linger=30)  # ends early: FULL_GROUP batches are queued
+    committer.FULL_GROUP = 3
+    committer._last_group, committer._last_commit = 2, 120.0  # concurrency was seen
+    groups: list[list[str]] = []
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        groups.append(sorted(b.extra["name"] for b in group))
+        return {}
+
+    threads = [
+        threading.Thread(target=committer.submit, args=(batch(n), commit, lambda: NOW))
+        for n in "xyz"
+    ]
+    for thread in threads:
+        thread.start()
+        threading.Event().wait(0.05)  # one after the other: the first one lingers
+    for thread in threads:
+        thread.join(10)
+    assert groups == [["x", "y", "z"]]
