@@ -1,0 +1,120 @@
+"""Staggered difference-in-differences recovers known effects, flags broken pre-trends and
+refuses designs it cannot estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from learnledger.errors import ValidationError
+from learnledger.impact.did import staggered_did
+from learnledger.impact.panel import NEVER_TREATED, Panel
+
+
+def test_the_interval_covers_the_true_effect_while_the_naive_comparison_is_biased(
+    make_panel: Callable[..., Panel],
+) -> None:
+    panel = make_panel(1, effect=3.0)
+    estimate = staggered_did(panel)
+    assert estimate.interval.contains(3.0)
+    assert abs(estimate.effect - 3.0) < 0.5
+    after = np.nanmean(panel.outcomes[:, -1][panel.treated]) - np.nanmean(
+        panel.outcomes[:, -1][~panel.treated]
+    )
+    assert after - 3.0 > 3  # able people train: the naive gap is far larger than the effect
+    assert estimate.isolated
+    assert estimate.credible
+    assert estimate.n_treated > 0
+    assert estimate.n_control > 0
+    assert estimate.diagnostics["pre_trend_p_value"] > 0.01
+    study = {row["event_time"]: row for row in estimate.details["event_study"]}
+    assert study[-1]["effect"] == 0.0  # the base period
+    assert abs(study[0]["effect"] - 3.0) < 1.0
+
+
+def test_a_programme_without_effect_is_estimated_near_zero(
+    make_panel: Callable[..., Panel],
+) -> None:
+    estimate = staggered_did(make_panel(2, effect=0.0))
+    assert estimate.interval.contains(0.0)
+
+
+def test_coverage_of_the_95_percent_interval_over_many_seeds(
+    make_panel: Callable[..., Panel],
+) -> None:
+    """A small, fast version of the validation study (docs/validation.md)."""
+    true_effect = 2.0
+    covered = [
+        staggered_did(make_panel(seed, effect=true_effect, people=300)).interval.contains(
+            true_effect
+        )
+        for seed in range(40)
+    ]
+    assert 0.85 <= float(np.mean(covered)) <= 1.0
+
+
+def test_diverging_pre_trends_are_detected_and_warned_about(
+    make_panel: Callable[..., Panel],
+) -> None:
+    estimate = staggered_did(make_panel(3, effect=2.0, pre_trend_gap=0.5))
+    assert estimate.diagnostics["pre_trend_p_value"] < 0.01
+    assert any("Pre-trends differ" in w for w in estimate.warnings)
+    assert not estimate.credible
+
+
+def test_never_trained_comparison_and_anticipation_options(
+    make_panel: Callable[..., Panel],
+) -> None:
+    panel = make_panel(4, effect=3.0)
+    never = staggered_did(panel, comparison="never")
+    assert never.diagnostics["comparison_group"] == "never"
+    assert never.interval.contains(3.0)
+    anticipating = staggered_did(panel, anticipation=1)
+    assert anticipating.interval.contains(3.0)
+
+
+def test_horizon_limits_the_periods_averaged(make_panel: Callable[..., Panel]) -> None:
+    panel = make_panel(5, effect=3.0)
+    short = staggered_did(panel, max_horizon=0)
+    assert {row["event_time"] for row in short.details["event_study"]} <= set(range(-12, 1))
+
+
+def test_people_trained_in_the_first_period_are_left_out_with_a_warning(
+    make_panel: Callable[..., Panel],
+) -> None:
+    panel = make_panel(6, effect=1.0)
+    starts = panel.first_treated.copy()
+    starts[:5] = 0
+    estimate = staggered_did(Panel(panel.outcomes, starts, panel.unit_ids, panel.periods))
+    assert any("5 trained people were left out" in w for w in estimate.warnings)
+
+
+def test_designs_that_cannot_be_estimated_are_refused_with_a_reason() -> None:
+    everyone_at_once = Panel(np.ones((4, 3)), np.zeros(4, dtype=np.int64), (1, 2, 3, 4), (0, 1, 2))
+    with pytest.raises(ValidationError, match="cannot be isolated"):
+        staggered_did(everyone_at_once)
+    all_trained = Panel(np.ones((2, 3)), np.array([1, 2]), (1, 2), (0, 1, 2))
+    with pytest.raises(ValidationError, match="never-trained"):
+        staggered_did(all_trained, comparison="never")
+    with pytest.raises(ValidationError, match="anticipation"):
+        staggered_did(all_trained, anticipation=-1)
+
+
+def test_panel_from_long_rows() -> None:
+    rows = [
+        ("a", "2024-01", 1.0),
+        ("a", "2024-02", 3.0),
+        ("b", "2024-01", 2.0),
+        ("b", "2024-02", None),
+    ]
+    panel = Panel.from_long(rows, {"a": "2024-02", "b": None})
+    assert panel.periods == ("2024-01", "2024-02")
+    assert panel.unit_ids == ("a", "b")
+    assert panel.first_treated.tolist() == [1, NEVER_TREATED]
+    assert np.isnan(panel.outcomes[1, 1])
+    numeric = Panel.from_long([(1, 10, 1.0), (1, 9, 2.0), (1, 2, 3.0)], {})
+    assert numeric.periods == (2, 9, 10)
+    with pytest.raises(ValidationError, match=r"first_treated\['a'\]"):
+        Panel.from_long(rows, {"a": "2030-01"})
