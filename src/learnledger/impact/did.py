@@ -57,18 +57,22 @@ def staggered_did(
     *,
     comparison: ComparisonGroup = "not_yet",
     anticipation: int = 0,
+    min_horizon: int = 0,
     max_horizon: int | None = None,
     level: float = 0.95,
 ) -> EffectEstimate:
-    """The average effect on the trained over the periods after training (up to `max_horizon`
-    periods after the start when given), with an interval clustered by person and an event
-    study whose pre-training part tests parallel trends.
+    """The average effect on the trained over the periods from `min_horizon` periods after
+    training started (e.g. once a behaviour change has ramped up) to `max_horizon` when given,
+    with an interval clustered by person and an event study whose pre-training part tests
+    parallel trends.
 
     Raises `ValidationError` when no cohort has both a period before training and a comparison
     group.
     """
     if anticipation < 0:
         raise ValidationError("anticipation", "must be zero or positive")
+    if min_horizon < 0 or (max_horizon is not None and max_horizon < min_horizon):
+        raise ValidationError("min_horizon", "must be zero or positive and not above max_horizon")
     starts = panel.first_treated
     n_units = starts.shape[0]
     cohorts = sorted(int(g) for g in np.unique(starts) if g != NEVER_TREATED)
@@ -84,7 +88,7 @@ def staggered_did(
     if comparison == "never" and not never.any():
         raise ValidationError("comparison", "no never-trained people to compare with")
     cells = _cells(panel, usable, comparison, anticipation, max_horizon)
-    if not any(c.event_time >= 0 for c in cells):
+    if not any(c.event_time >= min_horizon for c in cells):
         raise ValidationError(
             "panel",
             "no cohort has a period before and after training with a comparison group; "
@@ -94,7 +98,8 @@ def staggered_did(
     effects, influences = zip(*(cell.effect_and_influence() for cell in cells), strict=True)
     point = np.array(effects)
     event_times = np.array([c.event_time for c in cells])
-    overall = _Aggregate(cells, point, influences, shares, starts, event_times >= 0)
+    is_post = event_times >= min_horizon
+    overall = _Aggregate(cells, point, influences, shares, starts, is_post)
     standard_error = overall.standard_error
 
     study, pre_test = _event_study(cells, point, influences, shares, starts, level, anticipation)
@@ -106,7 +111,8 @@ def staggered_did(
     diagnostics: dict[str, object] = {
         "comparison_group": comparison,
         "anticipation_periods": anticipation,
-        "cohorts": len({c.cohort for c in cells if c.event_time >= 0}),
+        "averaged_from_period": min_horizon,
+        "cohorts": len({c.cohort for c in cells if c.event_time >= min_horizon}),
         "cells": len(cells),
         "never_trained": int(never.sum()),
         **pre_test,
@@ -121,14 +127,13 @@ def staggered_did(
     treated_used = np.zeros(n_units, dtype=bool)
     control_used = np.zeros(n_units, dtype=bool)
     for cell in cells:
-        if cell.event_time >= 0:
+        if cell.event_time >= min_horizon:
             treated_used |= cell.treated
             control_used |= cell.control
     if control_used.sum() < 30:
         warnings.append(
             f"Only {int(control_used.sum())} comparison people: the interval is unreliable."
         )
-    is_post = event_times >= 0
     return EffectEstimate(
         method="staggered_did",
         effect=overall.value,
@@ -150,7 +155,7 @@ def staggered_did(
                         )
                     ),
                 }
-                for g in sorted({c.cohort for c in cells if c.event_time >= 0})
+                for g in sorted({c.cohort for c in cells if c.event_time >= min_horizon})
             ],
         },
         relative_effect=_relative_effect(panel, cells, point, shares, is_post, overall.value),
