@@ -4,12 +4,16 @@ trait that also drives the outcome, so naive comparisons are biased)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
+from learnledger.core.model.migrations import MIGRATIONS
 from learnledger.impact.panel import NEVER_TREATED, CrossSection, Panel
+from learnledger.storage import Engine, Migrator
 
 
 def staggered_panel(
@@ -68,3 +72,81 @@ def make_panel() -> Callable[..., Panel]:
 def make_cross_section() -> Callable[..., Any]:
     """`selected_cross_section` as a fixture."""
     return selected_cross_section
+
+
+FIRST_MONTH = date(2024, 1, 1)
+
+
+def _month(index: int) -> date:
+    return date(FIRST_MONTH.year + (FIRST_MONTH.month - 1 + index) // 12, (index % 12) + 1, 1)
+
+
+def _month_end(index: int) -> date:
+    following = _month(index + 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def write_panel(engine: Engine, panel: Panel, *, metric: str = "calls_per_day") -> None:
+    """Write a simulated panel as people, a two-course programme, enrolments completed in each
+    person's first treated month, and monthly observations."""
+    Migrator(engine, MIGRATIONS).migrate()
+    people = [f"P{unit:04d}" for unit in panel.unit_ids]
+    engine.bulk_insert("people", pa.table({"person_id": people}))
+    engine.bulk_insert("programmes", pa.table({"programme_id": ["PRG-A"], "name": ["Programme A"]}))
+    engine.bulk_insert(
+        "courses",
+        pa.table(
+            {
+                "course_id": ["C1", "C2"],
+                "programme_id": ["PRG-A", "PRG-A"],
+                "name": ["Part 1", "Part 2"],
+                "delivery_channel": ["e_learning", "coaching"],
+            }
+        ),
+    )
+    enrolments: dict[str, list[object]] = {
+        k: []
+        for k in ("enrolment_id", "person_id", "course_id", "status", "enrolled_at", "completed_at")
+    }
+    for person, start in zip(people, panel.first_treated.tolist(), strict=True):
+        if start == NEVER_TREATED:
+            continue
+        done = _month(start)
+        for course, day in (("C1", 3), ("C2", 20)):
+            enrolments["enrolment_id"].append(f"E-{person}-{course}")
+            enrolments["person_id"].append(person)
+            enrolments["course_id"].append(course)
+            enrolments["status"].append("completed")
+            enrolments["enrolled_at"].append(datetime(done.year, done.month, 1, tzinfo=UTC))
+            enrolments["completed_at"].append(datetime(done.year, done.month, day, tzinfo=UTC))
+    engine.bulk_insert("enrolments", pa.table(enrolments))
+    engine.bulk_insert(
+        "performance_metrics",
+        pa.table(
+            {
+                "metric_id": [metric],
+                "name": ["Calls"],
+                "direction": ["higher_is_better"],
+                "unit": ["calls"],
+            }
+        ),
+    )
+    units, periods = np.nonzero(np.isfinite(panel.outcomes))
+    engine.bulk_insert(
+        "performance_observations",
+        pa.table(
+            {
+                "person_id": [people[u] for u in units],
+                "metric_id": [metric] * len(units),
+                "period_start": [_month(int(t)) for t in periods],
+                "period_end": [_month_end(int(t)) for t in periods],
+                "value": panel.outcomes[units, periods].tolist(),
+            }
+        ),
+    )
+
+
+@pytest.fixture
+def store_panel() -> Callable[..., None]:
+    """`write_panel` as a fixture."""
+    return write_panel
