@@ -51,6 +51,23 @@ def staggered_panel(
     return Panel(outcomes, starts, tuple(range(people)), tuple(range(periods)))
 
 
+def growth_selected_panel(seed: int, *, effect: float, people: int = 1500) -> Panel:
+    """People who are improving faster enrol earlier (selection on growth, not on level)."""
+    rng = np.random.default_rng(seed)
+    periods = 24
+    ability, growth = rng.normal(0, 1, people), rng.normal(0, 1, people)
+    starts = np.full(people, NEVER_TREATED)
+    enrols = rng.random(people) < 1 / (1 + np.exp(-(ability + growth)))
+    starts[enrols] = np.clip(
+        np.round(periods / 2 - 3 * growth[enrols] + rng.normal(0, 2, enrols.sum())), 4, periods - 3
+    ).astype(np.int64)
+    time = np.arange(periods)
+    outcomes = 50 + 6 * ability[:, None] + (0.3 + 0.15 * growth[:, None]) * time[None, :]
+    outcomes = outcomes + rng.normal(0, 2, (people, periods))
+    outcomes += effect * ((starts[:, None] != NEVER_TREATED) & (time[None, :] >= starts[:, None]))
+    return Panel(outcomes, starts, tuple(range(people)), tuple(range(periods)))
+
+
 def selected_cross_section(seed: int, *, effect: float, people: int = 1500) -> CrossSection:
     """Training more likely for people with high x0 and low x1, which also drive the outcome."""
     rng = np.random.default_rng(seed)
@@ -66,6 +83,12 @@ def selected_cross_section(seed: int, *, effect: float, people: int = 1500) -> C
 def make_panel() -> Callable[..., Panel]:
     """`staggered_panel` as a fixture."""
     return staggered_panel
+
+
+@pytest.fixture
+def make_growth_panel() -> Callable[..., Panel]:
+    """`growth_selected_panel` as a fixture."""
+    return growth_selected_panel
 
 
 @pytest.fixture

@@ -118,3 +118,17 @@ def test_panel_from_long_rows() -> None:
     assert numeric.periods == (2, 9, 10)
     with pytest.raises(ValidationError, match=r"first_treated\['a'\]"):
         Panel.from_long(rows, {"a": "2030-01"})
+
+
+def test_removing_each_persons_trend_handles_selection_on_growth(
+    make_growth_panel: Callable[..., Panel],
+) -> None:
+    panel = make_growth_panel(5, effect=2.0)
+    plain = staggered_did(panel)
+    assert not plain.interval.contains(2.0)  # improving people enrol earlier: biased upwards
+    assert plain.effect > 2.5
+    adjusted = staggered_did(panel, trend="unit_linear")
+    assert adjusted.interval.contains(2.0)
+    assert adjusted.diagnostics["trend_adjustment"] == "unit_linear"
+    with pytest.raises(ValidationError, match="trend"):
+        staggered_did(panel, trend="quadratic")  # type: ignore[arg-type]

@@ -25,6 +25,13 @@ from learnledger.impact.panel import NEVER_TREATED, Panel
 from learnledger.impact.stats import chi_square_survival
 
 ComparisonGroup = Literal["not_yet", "never"]
+#: How selection on growth (improving people enrol earlier) is handled: "unit_linear" removes
+#: each person's own linear trend, fitted on the periods up to the cohort's base period (it
+#: needs at least `MIN_TREND_POINTS` observed periods there). Regressing the change on a
+#: fitted pre-trend instead was tried and rejected: the fitted slopes are noisy, so the
+#: regression attenuates them and leaves most of the bias in place.
+TrendAdjustment = Literal["none", "unit_linear"]
+MIN_TREND_POINTS = 3
 
 
 @dataclass(frozen=True)
@@ -59,12 +66,15 @@ def staggered_did(
     anticipation: int = 0,
     min_horizon: int = 0,
     max_horizon: int | None = None,
+    trend: TrendAdjustment = "none",
     level: float = 0.95,
 ) -> EffectEstimate:
     """The average effect on the trained over the periods from `min_horizon` periods after
     training started (e.g. once a behaviour change has ramped up) to `max_horizon` when given,
     with an interval clustered by person and an event study whose pre-training part tests
-    parallel trends.
+    parallel trends. With `trend="unit_linear"` each person's own pre-training trend is
+    removed first (parallel trends then need to hold only after those trends; the pre-trend
+    test loses power, since the trends are fitted on the same periods).
 
     Raises `ValidationError` when no cohort has both a period before training and a comparison
     group.
@@ -87,7 +97,9 @@ def staggered_did(
     never = starts == NEVER_TREATED
     if comparison == "never" and not never.any():
         raise ValidationError("comparison", "no never-trained people to compare with")
-    cells = _cells(panel, usable, comparison, anticipation, max_horizon)
+    if trend not in ("none", "unit_linear"):
+        raise ValidationError("trend", "must be none or unit_linear")
+    cells = _cells(panel, usable, comparison, anticipation, max_horizon, trend)
     if not any(c.event_time >= min_horizon for c in cells):
         raise ValidationError(
             "panel",
@@ -112,6 +124,7 @@ def staggered_did(
         "comparison_group": comparison,
         "anticipation_periods": anticipation,
         "averaged_from_period": min_horizon,
+        "trend_adjustment": trend,
         "cohorts": len({c.cohort for c in cells if c.event_time >= min_horizon}),
         "cells": len(cells),
         "never_trained": int(never.sum()),
@@ -172,6 +185,7 @@ def _cells(
     comparison: ComparisonGroup,
     anticipation: int,
     max_horizon: int | None,
+    trend: TrendAdjustment,
 ) -> list[_Cell]:
     outcomes = panel.outcomes
     starts = panel.first_treated
@@ -180,10 +194,13 @@ def _cells(
     for g in cohorts:
         base = g - 1 - anticipation
         in_cohort = starts == g
+        slopes = _unit_slopes(outcomes[:, : base + 1]) if trend == "unit_linear" else None
         for t in range(outcomes.shape[1]):
             if t == base or (max_horizon is not None and t - g > max_horizon):
                 continue
             change = outcomes[:, t] - outcomes[:, base]
+            if slopes is not None:
+                change = change - slopes * (t - base)
             valid = np.isfinite(change)
             if comparison == "never":
                 control = never & valid
@@ -193,6 +210,22 @@ def _cells(
             if treated.any() and control.any():
                 cells.append(_Cell(g, t, base, treated, control, np.where(valid, change, 0.0)))
     return cells
+
+
+def _unit_slopes(window: np.ndarray) -> np.ndarray:
+    """Each unit's least-squares slope over the window's observed periods (NaN with fewer than
+    `MIN_TREND_POINTS`)."""
+    observed = np.isfinite(window)
+    counts = observed.sum(axis=1)
+    x = np.broadcast_to(np.arange(window.shape[1], dtype=np.float64), window.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_mean = np.where(observed, x, 0.0).sum(axis=1) / counts
+        y_mean = np.where(observed, window, 0.0).sum(axis=1) / counts
+        dx = np.where(observed, x - x_mean[:, None], 0.0)
+        dy = np.where(observed, window - y_mean[:, None], 0.0)
+        slopes: np.ndarray = (dx * dy).sum(axis=1) / (dx * dx).sum(axis=1)
+    slopes[counts < MIN_TREND_POINTS] = np.nan
+    return slopes
 
 
 class _Aggregate:

@@ -14,7 +14,7 @@ import numpy as np
 
 from learnledger.errors import LearnLedgerError, ValidationError
 from learnledger.impact.adjustment import ipw_att, psm_att, regression_adjustment
-from learnledger.impact.did import ComparisonGroup, staggered_did
+from learnledger.impact.did import ComparisonGroup, TrendAdjustment, staggered_did
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import most_conservative
 from learnledger.impact.panel import NEVER_TREATED, CrossSection, Panel
@@ -41,6 +41,7 @@ class ImpactRequest:
     settle_months: int = 0
     comparison: ComparisonGroup = "not_yet"
     methods: tuple[Method, ...] = ALL_METHODS
+    trend: TrendAdjustment = "none"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ImpactReport:
             "treatment": self.request.treatment,
             "scale": self.request.scale,
             "from_month": self.request.from_month,
+            "trend_adjustment": self.request.trend,
             "trained_people": self.trained_people,
             "chosen": None if self.chosen is None else self.chosen.as_json(),
             "estimates": [e.as_json() for e in self.estimates],
@@ -130,7 +132,12 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
 
 def _estimate(method: Method, panel: Panel, request: ImpactRequest) -> EffectEstimate:
     if method == "did":
-        return staggered_did(panel, comparison=request.comparison, min_horizon=request.from_month)
+        return staggered_did(
+            panel,
+            comparison=request.comparison,
+            min_horizon=request.from_month,
+            trend=request.trend,
+        )
     data = final_window_cross_section(panel, request.from_month)
     if method == "regression":
         return regression_adjustment(data)
