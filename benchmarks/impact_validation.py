@@ -41,7 +41,7 @@ SETTLE_MONTHS = 6
 
 
 def study_seed(
-    seed: int, people: int, months: int, variants: list[tuple[str, str]]
+    seed: int, people: int, months: int, variants: list[tuple[str, str, str]]
 ) -> list[dict[str, Any]]:
     """Estimate every (programme, metric) effect of one demo build."""
     engine = open_engine("duckdb:///:memory:")
@@ -61,7 +61,7 @@ def study_seed(
             for metric_id, true_effect, ramp in targets:
                 if true_effect is None:
                     continue
-                for scale, trend in variants:
+                for scale, trend, others in variants:
                     request = ImpactRequest(
                         programme.programme_id,
                         metric_id,
@@ -70,6 +70,7 @@ def study_seed(
                         settle_months=SETTLE_MONTHS,
                         methods=("did",),
                         trend=trend,  # type: ignore[arg-type]
+                        other_programmes=others,  # type: ignore[arg-type]
                     )
                     try:
                         report = run_impact(engine, request)
@@ -86,7 +87,7 @@ def study_seed(
                             "metric": metric_id,
                             "kind": metrics.get(metric_id, "?"),
                             "zero_effect": programme.zero_effect,
-                            "scale": f"{scale}, trend {trend}",
+                            "scale": f"{scale}, trend {trend}, others {others}",
                             "direction": report.direction,
                             "truth": float(true_effect),
                             "estimate": did.effect,
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--scale", action="append", choices=["level", "log"])
     parser.add_argument("--trend", action="append", choices=["none", "unit_linear"])
+    parser.add_argument("--others", action="append", choices=["censor", "ignore"])
     parser.add_argument("--out", type=Path, help="write every estimate here as JSON")
     parser.add_argument("--summarise", type=Path, help="only summarise a saved study")
     args = parser.parse_args()
@@ -158,9 +160,10 @@ def main() -> None:
         print(summarise(json.loads(args.summarise.read_text())))
         return
     variants = [
-        (scale, trend)
+        (scale, trend, others)
         for scale in args.scale or ["level", "log"]
         for trend in args.trend or ["none", "unit_linear"]
+        for others in args.others or ["censor", "ignore"]
     ]
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from learnledger.errors import NotFoundError, ValidationError
-from learnledger.impact.panel import Panel
+from learnledger.impact.panel import NEVER_TREATED, Panel
 from learnledger.impact.panels import outcome_panel, treatment_months
 from learnledger.impact.service import ImpactRequest, run_impact
 from learnledger.storage import Engine
@@ -87,3 +89,57 @@ def test_unknown_programme_metric_or_method_is_refused(
         run_impact(duckdb_engine, ImpactRequest("PRG-A", "calls_per_day", methods=("magic",)))  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="treatment"):
         treatment_months(duckdb_engine, "PRG-A", "attended")  # type: ignore[arg-type]
+
+
+def test_a_concurrent_programme_is_not_attributed_when_other_programmes_are_censored(
+    duckdb_engine: Engine, make_panel: Callable[..., Panel], store_panel: StorePanel
+) -> None:
+    base = make_panel(25, effect=0.0, people=500)
+    # everyone trained by A also starts programme B that month, and B works (+3)
+    periods = np.arange(base.outcomes.shape[1])
+    trained_now = (base.first_treated[:, None] != NEVER_TREATED) & (
+        periods[None, :] >= base.first_treated[:, None]
+    )
+    panel = Panel(
+        base.outcomes + 3.0 * trained_now, base.first_treated, base.unit_ids, base.periods
+    )
+    store_panel(duckdb_engine, panel)
+    duckdb_engine.bulk_insert("programmes", pa.table({"programme_id": ["PRG-B"], "name": ["B"]}))
+    duckdb_engine.bulk_insert(
+        "courses",
+        pa.table(
+            {
+                "course_id": ["CB"],
+                "programme_id": ["PRG-B"],
+                "name": ["B"],
+                "delivery_channel": ["video"],
+            }
+        ),
+    )
+    rows = duckdb_engine.fetch_all(
+        "SELECT person_id, completed_at FROM enrolments WHERE course_id = 'C1'"
+    )
+    duckdb_engine.bulk_insert(
+        "enrolments",
+        pa.table(
+            {
+                "enrolment_id": [f"B-{person}" for person, _ in rows],
+                "person_id": [person for person, _ in rows],
+                "course_id": ["CB"] * len(rows),
+                "status": ["completed"] * len(rows),
+                "enrolled_at": [moment for _, moment in rows],
+            }
+        ),
+    )
+    ignored = run_impact(
+        duckdb_engine,
+        ImpactRequest("PRG-A", "calls_per_day", methods=("did",), other_programmes="ignore"),
+    )
+    assert not ignored.estimates[0].interval.contains(0.0)  # B's effect lands on A
+    censored = run_impact(
+        duckdb_engine,
+        ImpactRequest("PRG-A", "calls_per_day", methods=("did",), other_programmes="censor"),
+    )
+    # A's trained started B in the same month: nothing of theirs is left after training
+    assert "did" in censored.skipped or censored.estimates[0].interval.contains(0.0)
+    assert any("another programme" in note for note in censored.notes)

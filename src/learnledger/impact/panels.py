@@ -19,6 +19,17 @@ from learnledger.storage.engine import Engine
 Treatment = Literal["completed", "enrolled", "started"]
 #: Outcome scale: levels, or logs (effects then are proportional, as with multiplicative trends).
 Scale = Literal["level", "log"]
+#: Other programmes: "censor" drops each person's months from their first enrolment in any
+#: other programme on (so a concurrent programme's effect is not attributed to this one);
+#: "ignore" keeps them.
+OtherProgrammes = Literal["censor", "ignore"]
+
+_OTHER_PROGRAMMES_SQL = """
+    SELECT e.person_id, MIN(e.enrolled_at) FROM enrolments e
+    JOIN courses c ON c.course_id = e.course_id
+    WHERE c.programme_id IS NOT NULL AND c.programme_id <> ? AND e.status <> 'cancelled'
+    GROUP BY e.person_id
+"""
 
 _TREATMENT_SQL: dict[str, str] = {
     # completed every course of the programme: trained from the month of the last completion
@@ -58,6 +69,7 @@ class OutcomePanel:
     excluded_nonpositive: int  # values left out of a log panel
     trained_before_window: int
     trained_people: int
+    censored_values: int = 0  # person-months left out after another programme began
 
 
 def treatment_months(engine: Engine, programme_id: str, treatment: Treatment) -> dict[str, date]:
@@ -82,10 +94,12 @@ def outcome_panel(
     treatment: Treatment = "completed",
     scale: Scale = "level",
     settle_months: int = 0,
+    other_programmes: OtherProgrammes = "ignore",
 ) -> OutcomePanel:
     """The metric's monthly values for everyone measured on it, with each person's first
     trained month. `settle_months` drops each person's first months of tenure (new-hire
-    ramp-up), which would otherwise look like growth."""
+    ramp-up), which would otherwise look like growth; `other_programmes="censor"` drops each
+    person's months from their first enrolment in another programme on."""
     metric = engine.fetch_one(
         "SELECT direction, unit FROM performance_metrics WHERE metric_id = ?", [metric_id]
     )
@@ -104,10 +118,25 @@ def outcome_panel(
     )
     if not rows:
         raise ValidationError(metric_id, "has no performance observations")
+    if other_programmes not in ("censor", "ignore"):
+        raise ValidationError("other_programmes", "must be censor or ignore")
+    censor_from = (
+        {
+            str(person): _month(moment)
+            for person, moment in engine.fetch_all(_OTHER_PROGRAMMES_SQL, [programme_id])
+            if moment is not None
+        }
+        if other_programmes == "censor"
+        else {}
+    )
     kept: list[tuple[str, date, float | None]] = []
-    nonpositive = 0
+    nonpositive = censored = 0
     for person, period, value, hired in rows:
         if settle_months and hired is not None and _months_between(hired, period) < settle_months:
+            continue
+        cut = censor_from.get(str(person))
+        if cut is not None and _month(period) >= cut:
+            censored += 1
             continue
         number = None if value is None else float(value)
         if scale == "log" and number is not None:
@@ -138,6 +167,7 @@ def outcome_panel(
         excluded_nonpositive=nonpositive,
         trained_before_window=len(before),
         trained_people=int((panel.first_treated != NEVER_TREATED).sum()),
+        censored_values=censored,
     )
 
 

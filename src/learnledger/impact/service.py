@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +19,14 @@ from learnledger.impact.did import ComparisonGroup, TrendAdjustment, staggered_d
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import most_conservative
 from learnledger.impact.panel import NEVER_TREATED, CrossSection, Panel
-from learnledger.impact.panels import OutcomePanel, Scale, Treatment, outcome_panel
+from learnledger.impact.panels import (
+    OtherProgrammes,
+    OutcomePanel,
+    Scale,
+    Treatment,
+    outcome_panel,
+    treatment_months,
+)
 from learnledger.impact.simple_designs import naive_difference, naive_pre_post
 from learnledger.storage.engine import Engine
 
@@ -42,6 +50,7 @@ class ImpactRequest:
     comparison: ComparisonGroup = "not_yet"
     methods: tuple[Method, ...] = ALL_METHODS
     trend: TrendAdjustment = "none"
+    other_programmes: OtherProgrammes = "ignore"
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class ImpactReport:
             "scale": self.request.scale,
             "from_month": self.request.from_month,
             "trend_adjustment": self.request.trend,
+            "other_programmes": self.request.other_programmes,
             "trained_people": self.trained_people,
             "chosen": None if self.chosen is None else self.chosen.as_json(),
             "estimates": [e.as_json() for e in self.estimates],
@@ -92,6 +102,7 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         treatment=request.treatment,
         scale=request.scale,
         settle_months=request.settle_months,
+        other_programmes=request.other_programmes,
     )
     levels = (
         built.panel
@@ -102,9 +113,17 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
             request.metric_id,
             treatment=request.treatment,
             settle_months=request.settle_months,
+            other_programmes=request.other_programmes,
         ).panel
     )
     notes = _panel_notes(built)
+    overlap = concurrent_share(engine, request.programme_id, request.treatment)
+    if overlap >= 0.2 and request.other_programmes == "ignore":
+        notes.append(
+            f"{overlap:.0%} of the trained began another programme within three months of this "
+            "one: their effects may mix (other_programmes='censor' leaves those months out, at "
+            "the cost of sample size)."
+        )
     estimates: list[EffectEstimate] = []
     skipped: dict[str, str] = {}
     for method in request.methods:
@@ -128,6 +147,31 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         notes=notes,
         skipped=skipped,
     )
+
+
+def concurrent_share(engine: Engine, programme_id: str, treatment: Treatment) -> float:
+    """Share of the programme's trained people who enrolled in another programme within three
+    months (either side) of their first trained month."""
+    starts = treatment_months(engine, programme_id, treatment)
+    if not starts:
+        return 0.0
+    rows = engine.fetch_all(
+        "SELECT e.person_id, e.enrolled_at FROM enrolments e "
+        "JOIN courses c ON c.course_id = e.course_id "
+        "WHERE c.programme_id IS NOT NULL AND c.programme_id <> ? AND e.status <> 'cancelled'",
+        [programme_id],
+    )
+    close = {
+        str(person)
+        for person, moment in rows
+        if str(person) in starts
+        and abs(_month_index(moment) - _month_index(starts[str(person)])) <= 3
+    }
+    return len(close) / len(starts)
+
+
+def _month_index(moment: date | datetime) -> int:
+    return moment.year * 12 + moment.month
 
 
 def _estimate(method: Method, panel: Panel, request: ImpactRequest) -> EffectEstimate:
@@ -236,6 +280,11 @@ def _panel_notes(built: OutcomePanel) -> list[str]:
         notes.append(
             f"{built.trained_before_window} people were trained before the first measured "
             "month and cannot be compared with their own past."
+        )
+    if built.censored_values:
+        notes.append(
+            f"{built.censored_values} person-months after the start of another programme were "
+            "left out, so its effect is not attributed to this one."
         )
     if built.excluded_nonpositive:
         notes.append(
