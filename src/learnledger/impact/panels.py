@@ -4,12 +4,14 @@ treatment definition) and a person x month panel of any performance metric."""
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from learnledger.errors import NotFoundError, ValidationError
 from learnledger.impact.panel import NEVER_TREATED, Panel
@@ -24,11 +26,28 @@ Scale = Literal["level", "log"]
 #: "ignore" keeps them.
 OtherProgrammes = Literal["censor", "ignore"]
 
-_OTHER_PROGRAMMES_SQL = """
-    SELECT e.person_id, MIN(e.enrolled_at) FROM enrolments e
-    JOIN courses c ON c.course_id = e.course_id
-    WHERE c.programme_id IS NOT NULL AND c.programme_id <> ? AND e.status <> 'cancelled'
-    GROUP BY e.person_id
+#: One row per observation: the month as year * 12 + month - 1, months of tenure at the
+#: observation, and the month another programme began for the person (censoring), if any.
+_OBSERVATIONS_SQL = """
+    WITH others AS (
+        SELECT e.person_id, MIN(e.enrolled_at) AS began FROM enrolments e
+        JOIN courses c ON c.course_id = e.course_id
+        WHERE c.programme_id IS NOT NULL AND c.programme_id <> ? AND e.status <> 'cancelled'
+        GROUP BY e.person_id
+    )
+    SELECT o.person_id,
+        CAST(EXTRACT(YEAR FROM o.period_start) * 12 + EXTRACT(MONTH FROM o.period_start) - 1
+             AS INTEGER) AS month_index,
+        CAST(o.value AS DOUBLE PRECISION) AS value,
+        CAST((EXTRACT(YEAR FROM o.period_start) - EXTRACT(YEAR FROM p.hire_date)) * 12
+             + EXTRACT(MONTH FROM o.period_start) - EXTRACT(MONTH FROM p.hire_date)
+             AS INTEGER) AS tenure_months,
+        CAST(EXTRACT(YEAR FROM x.began) * 12 + EXTRACT(MONTH FROM x.began) - 1
+             AS INTEGER) AS censor_index
+    FROM performance_observations o
+    LEFT JOIN people p ON p.person_id = o.person_id
+    LEFT JOIN others x ON x.person_id = o.person_id
+    WHERE o.metric_id = ?
 """
 
 _TREATMENT_SQL: dict[str, str] = {
@@ -107,56 +126,60 @@ def outcome_panel(
         raise NotFoundError(f"performance metric {metric_id!r} does not exist")
     if settle_months < 0:
         raise ValidationError("settle_months", "must be zero or positive")
-    starts = treatment_months(engine, programme_id, treatment)
-    rows = engine.fetch_all(
-        """
-        SELECT o.person_id, o.period_start, o.value, p.hire_date
-        FROM performance_observations o LEFT JOIN people p ON p.person_id = o.person_id
-        WHERE o.metric_id = ?
-        """,
-        [metric_id],
-    )
-    if not rows:
-        raise ValidationError(metric_id, "has no performance observations")
     if other_programmes not in ("censor", "ignore"):
         raise ValidationError("other_programmes", "must be censor or ignore")
-    censor_from = (
-        {
-            str(person): _month(moment)
-            for person, moment in engine.fetch_all(_OTHER_PROGRAMMES_SQL, [programme_id])
-            if moment is not None
-        }
-        if other_programmes == "censor"
-        else {}
+    starts = treatment_months(engine, programme_id, treatment)
+    table = engine.fetch_arrow(_OBSERVATIONS_SQL, [programme_id, metric_id])
+    if table.num_rows == 0:
+        raise ValidationError(metric_id, "has no performance observations")
+    month = _ints(table.column("month_index"))
+    values = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
+    keep = np.ones(table.num_rows, dtype=bool)
+    if settle_months:
+        tenure = _ints(table.column("tenure_months"), missing=np.iinfo(np.int64).max)
+        keep &= tenure >= settle_months
+    censored = 0
+    if other_programmes == "censor":
+        cut = _ints(table.column("censor_index"), missing=np.iinfo(np.int64).max)
+        after = keep & (month >= cut)
+        censored = int(after.sum())
+        keep &= ~after
+    nonpositive = 0
+    if scale == "log":
+        bad = keep & np.isfinite(values) & (values <= 0)
+        nonpositive = int(bad.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.where(bad, np.nan, np.log(np.where(values > 0, values, 1.0)))
+    encoded = pc.dictionary_encode(table.column("person_id").combine_chunks())
+    person_codes = encoded.indices.to_numpy(zero_copy_only=False)[keep]
+    people = encoded.dictionary.to_pylist()
+    month, values = month[keep], values[keep]
+    if month.size == 0:
+        raise ValidationError(metric_id, "has no observations left after the exclusions")
+    used_people, person_index = np.unique(person_codes, return_inverse=True)
+    periods, period_index = np.unique(month, return_inverse=True)
+    outcomes = np.full((used_people.size, periods.size), np.nan)
+    outcomes[person_index, period_index] = values
+    unit_ids = tuple(str(people[int(code)]) for code in used_people)
+    first, last = int(periods[0]), int(periods[-1])
+    first_treated = np.full(used_people.size, NEVER_TREATED, dtype=np.int64)
+    before = 0
+    for row, person in enumerate(unit_ids):
+        start = starts.get(person)
+        if start is None:
+            continue
+        index = start.year * 12 + start.month - 1
+        if index > last:
+            continue  # trained after the window: untrained within it
+        if index < first:
+            before += 1
+        first_treated[row] = int(np.searchsorted(periods, max(index, first)))
+    panel = Panel(
+        outcomes,
+        first_treated,
+        unit_ids,
+        tuple(date(int(m) // 12, int(m) % 12 + 1, 1) for m in periods),
     )
-    kept: list[tuple[str, date, float | None]] = []
-    nonpositive = censored = 0
-    for person, period, value, hired in rows:
-        if settle_months and hired is not None and _months_between(hired, period) < settle_months:
-            continue
-        cut = censor_from.get(str(person))
-        if cut is not None and _month(period) >= cut:
-            censored += 1
-            continue
-        number = None if value is None else float(value)
-        if scale == "log" and number is not None:
-            if number <= 0:
-                nonpositive += 1
-                number = None
-            else:
-                number = math.log(number)
-        kept.append((str(person), _month(period), number))
-    periods = sorted({period for _, period, _ in kept})
-    measured = {person for person, _, _ in kept}
-    before = {p for p, month in starts.items() if p in measured and month < periods[0]}
-    first_treated: dict[Hashable, Hashable | None] = {}
-    for person in measured:
-        month = starts.get(person)
-        if month is None or month > periods[-1]:
-            first_treated[person] = None  # trained after the window: untrained within it
-        else:
-            first_treated[person] = max(month, periods[0])
-    panel = Panel.from_long(kept, first_treated, periods=periods)
     return OutcomePanel(
         panel=panel,
         metric_id=metric_id,
@@ -165,10 +188,17 @@ def outcome_panel(
         scale=scale,
         treatment=treatment,
         excluded_nonpositive=nonpositive,
-        trained_before_window=len(before),
+        trained_before_window=before,
         trained_people=int((panel.first_treated != NEVER_TREATED).sum()),
         censored_values=censored,
     )
+
+
+def _ints(column: pa.ChunkedArray, missing: int = 0) -> np.ndarray:
+    """An integer column as int64, nulls as `missing`."""
+    filled = pc.fill_null(pc.cast(column.combine_chunks(), pa.int64()), missing)
+    result: np.ndarray = filled.to_numpy(zero_copy_only=False).astype(np.int64)
+    return result
 
 
 def level_effect_from_log(panel_levels: np.ndarray, log_effect: float) -> float:
@@ -180,10 +210,6 @@ def level_effect_from_log(panel_levels: np.ndarray, log_effect: float) -> float:
 
 def _month(value: date) -> date:
     return date(value.year, value.month, 1)
-
-
-def _months_between(start: date, end: date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month
 
 
 def trained_counts(starts: Mapping[str, date]) -> dict[date, int]:
