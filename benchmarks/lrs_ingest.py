@@ -6,10 +6,15 @@ threads that each POST ``--batches`` batches of ``--batch-size`` typical stateme
 prepared before the clock starts) over one keep-alive connection, and prints the overall
 rate, the server's CPU time per 1,000 statements (less sensitive to other load on the
 machine than the rate) and its peak resident memory. ``--runs`` repeats this on fresh
-databases and prints the median. Bounded loops, loopback only.
+databases and prints the median, with the machine's load average (1 minute) before and
+after each run: rates are only comparable between runs on a similarly loaded machine.
+Bounded loops, loopback only.
 
     .venv/bin/python benchmarks/lrs_ingest.py [--clients 8] [--batches 50] [--batch-size 100]
-        [--runs 3] [--url duckdb:///tmp/x.duckdb | postgresql://...?schema=bench_ingest]
+        [--runs 3] [--url postgresql://...?schema=bench_ingest]
+        [--duckdb-options checkpoint_threshold=256MB]
+
+Single statements: ``--batch-size 1 --batches 500`` (each POST carries a one-statement array).
 """
 
 from __future__ import annotations
@@ -65,7 +70,8 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LEARNLEDGER_DATABASE_URL": url, "LEARNLEDGER_LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "learnledger", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    for _ in range(200):
+    deadline = time.monotonic() + 120  # a loaded machine imports slowly
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             connection.request("GET", "/xapi/about")
@@ -114,6 +120,8 @@ def run_once(
     """One timed run on a fresh database: (statements/s, server CPU ms per 1,000 statements,
     server peak RSS MiB)."""
     url = args.url or f"duckdb:///{Path(work) / f'ingest-{time.monotonic_ns()}.duckdb'}"
+    if args.url is None and args.duckdb_options:
+        url += f"?{args.duckdb_options}"
     key, secret = prepare(url)
     auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
     port = free_port()
@@ -152,6 +160,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh database")
     parser.add_argument("--url", default=None)
+    parser.add_argument(
+        "--duckdb-options", default="", help="DuckDB settings for the fresh file: a=1&b=2"
+    )
     args = parser.parse_args()
     total = args.clients * args.batches * args.batch_size
     statements = typical_statements(total, seed=11)
@@ -160,11 +171,14 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as work:
         for _ in range(args.runs):
+            load_before = os.getloadavg()[0]
             results.append(run_once(args, bodies, work))
             rate, cpu, memory = results[-1]
             print(
                 f"  {rate:,.0f} statements/s, server CPU {cpu:,.0f} ms per 1,000, "
-                f"peak {memory:,.0f} MiB"
+                f"peak {memory:,.0f} MiB, load average {load_before:.1f} -> "
+                f"{os.getloadavg()[0]:.1f}",
+                flush=True,
             )
     rates = sorted(r[0] for r in results)
     engine = (args.url or "duckdb").split(":", 1)[0]

@@ -15,7 +15,9 @@ keep-alive client, ``--repeat`` requests per query kind with varying parameters:
 - ``verb_since``: ``verb=completed&since=<the middle of the stored range>&limit=100``;
 - ``first_page`` / ``deep_page``: ``verb=launched&limit=100`` (a third of the statements
   match) and the page that starts ``--deep`` statements into that result, reached with the
-  ``more`` token the LRS would issue there (the query's cursor at that position).
+  ``more`` token the LRS would issue there (the query's cursor at that position);
+- ``all_first`` / ``all_deep``: ``limit=100`` without filters (every statement matches) and
+  the page ``--deep-all`` statements into that result (default: 90 % of the store).
 
 Prints p50 / p95 per kind, the load rate and the server's peak memory (VmHWM). Bounded loops,
 loopback only.
@@ -93,11 +95,13 @@ def credential(engine: Engine) -> tuple[str, str, dict[str, Any]]:
 
 def deep_token(engine: Engine, params: dict[str, str], depth: int) -> str:
     """The ``more`` token of the page starting `depth` statements into the result of
-    `params` (a verb filter), as the LRS would issue it after `depth` statements."""
+    `params` (a verb filter or none), as the LRS would issue it after `depth` statements."""
+    verb = params.get("verb")
     row = engine.fetch_one(
-        "SELECT stored, seq FROM xapi_statements WHERE verb_id = ? AND NOT voided "
+        "SELECT stored, seq FROM xapi_statements "
+        "WHERE (verb_id = ? OR CAST(? AS TEXT) IS NULL) AND NOT voided "
         "ORDER BY stored DESC, seq DESC LIMIT 1 OFFSET ?",
-        [params["verb"], depth - 1],
+        [verb, verb, depth - 1],
     )
     top = engine.fetch_one("SELECT MAX(seq) FROM xapi_statements")
     if row is None or top is None:
@@ -120,7 +124,7 @@ def timed_get(connection: http.client.HTTPConnection, path: str, headers: dict[s
     return elapsed
 
 
-def query_paths(engine: Engine, repeat: int, depth: int) -> dict[str, list[str]]:
+def query_paths(engine: Engine, repeat: int, depth: int, depth_all: int) -> dict[str, list[str]]:
     """The request paths per query kind, `repeat` each with varying parameters."""
     newest = engine.fetch_one("SELECT MIN(stored), MAX(stored) FROM xapi_statements")
     assert newest is not None
@@ -141,6 +145,10 @@ def query_paths(engine: Engine, repeat: int, depth: int) -> dict[str, list[str]]
     paths["first_page"] = [base + urllib.parse.urlencode(first)] * repeat
     token = deep_token(engine, first, depth)
     paths["deep_page"] = [base + urllib.parse.urlencode({"more": token})] * repeat
+    every = {"limit": "100"}
+    paths["all_first"] = [base + urllib.parse.urlencode(every)] * repeat
+    token = deep_token(engine, every, depth_all)
+    paths["all_deep"] = [base + urllib.parse.urlencode({"more": token})] * repeat
     return paths
 
 
@@ -165,6 +173,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=200, help="requests per query kind")
     parser.add_argument("--deep", type=int, default=300_000, help="statements before the deep page")
+    parser.add_argument(
+        "--deep-all", type=int, default=0, help="statements before the unfiltered deep page"
+    )
     parser.add_argument("--db", default=None, help="DuckDB file to load once and reuse")
     parser.add_argument("--url", default=None, help="another engine (kept and reused)")
     parser.add_argument("--drop", action="store_true", help="drop the --url schema at the end")
@@ -182,7 +193,8 @@ def main() -> None:
             if engine.name == "postgresql":
                 engine.execute("ANALYZE")  # what autovacuum does soon after a bulk load
             total = loaded_count(engine)
-            paths = query_paths(engine, args.repeat, args.deep)
+            depth_all = args.deep_all or total * 9 // 10
+            paths = query_paths(engine, args.repeat, args.deep, depth_all)
         auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         headers = {"Authorization": auth, "X-Experience-API-Version": "2.0.0"}
         port = free_port()

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         5, ge=1, description="Smallest group of people an aggregate may describe."
     )
     currency: str = Field("EUR", min_length=3, max_length=3, description="Reporting currency.")
+    fiscal_year_start_month: int = Field(
+        1, ge=1, le=12, description="Month the fiscal year starts in (1 = January)."
+    )
+    metrics_dir: str | None = Field(
+        None, description="Directory of the user's own metric definition YAML files."
+    )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
     lrs_base_url: str = Field(
         "http://127.0.0.1:8000/xapi",
@@ -83,6 +89,12 @@ class Settings(BaseSettings):
         le=10_000,
         description="Most statements one GET /xapi/statements page returns (limit=0 means this).",
     )
+    lrs_trusted_signers: list[str] = Field(
+        default_factory=list,
+        description="Trust anchors for signed statements: SHA-256 fingerprints of certificates "
+        "or PEM files of certificates. When set, a signature whose x5c chain leads to none "
+        "of them is rejected (400).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -90,6 +102,20 @@ class Settings(BaseSettings):
         if not value.startswith(("duckdb://", "postgresql://", "postgres://")):
             raise ValueError("must start with duckdb:// or postgresql://")
         return value
+
+    @field_validator("lrs_trusted_signers")
+    @classmethod
+    def _fingerprints_or_files(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            hex_digits = entry.strip().lower().replace(":", "").replace(" ", "")
+            is_fingerprint = len(hex_digits) == 64 and all(
+                c in "0123456789abcdef" for c in hex_digits
+            )
+            if not is_fingerprint and not Path(entry).is_file():
+                raise ValueError(
+                    f"{entry!r} is neither a SHA-256 fingerprint nor an existing PEM file"
+                )
+        return entries
 
     @classmethod
     def settings_customise_sources(

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from learnledger.demo import build_demo
-from learnledger.demo.builder import STAGE_GENERATE, STAGE_STATEMENTS, STAGE_TABLES
+from learnledger.demo.builder import (
+    STAGE_GENERATE,
+    STAGE_INDEXES,
+    STAGE_STATEMENTS,
+    STAGE_TABLES,
+)
 from learnledger.errors import ConflictError, ValidationError
 
 TINY = {"people": 60, "months": 6, "seed": 1}
@@ -17,7 +22,7 @@ def test_build_demo_reports_every_stage_to_completion(make_demo):
         progress=lambda stage, done, total: calls.append((stage, done, total)), **TINY
     )
     stages = list(dict.fromkeys(stage for stage, _, _ in calls))
-    assert stages == [STAGE_GENERATE, STAGE_TABLES, STAGE_STATEMENTS]
+    assert stages == [STAGE_GENERATE, STAGE_TABLES, STAGE_STATEMENTS, STAGE_INDEXES]
     for stage in stages:
         done = [(d, t) for s, d, t in calls if s == stage]
         assert done[0][0] == 0

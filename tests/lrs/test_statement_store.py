@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -9,8 +10,11 @@ from typing import Any
 
 import pytest
 
+from learnledger.core.xapi import prepare_statement
 from learnledger.errors import ConflictError, ValidationError
 from learnledger.lrs import StatementStore, relink_events
+from learnledger.lrs.activities import batch_definitions, combine_definitions
+from learnledger.lrs.projection import BatchProjection, BatchRows
 from learnledger.storage import Migrator
 from learnledger.storage.engine import Engine
 
@@ -413,3 +417,129 @@ def test_query_links_and_activity_definitions_are_written(store: StatementStore)
     ignored = completed(object={"id": COURSE, "definition": {"name": {"de": "X"}}})
     store.store([ignored], authority=AUTHORITY, define=False)
     assert "de" not in store.activities.get(COURSE)["definition"]["name"]
+
+
+def test_batches_committed_in_one_group_get_every_row_they_get_alone(
+    store: StatementStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches whose statements are all new are committed from the rows each writer built
+    before queueing (large batches) or the commit builds (small ones); the combined rows must
+    be those of each batch alone."""
+    engine = store.engine
+    engine.execute(
+        "INSERT INTO identities (ifi, person_id, kind, source_id) VALUES (?, ?, ?, ?)",
+        ["account:https://lms.example.com|bob", "P002", "account", "lms"],
+    )
+    entered, release = threading.Event(), threading.Event()
+    groups: list[int] = []
+    commit_group = store._commit_group
+
+    def held(group: list[Any]) -> dict[int, BaseException]:
+        groups.append(len(group))
+        if len(groups) == 1:
+            entered.set()
+            release.wait(10)
+        return commit_group(group)
+
+    monkeypatch.setattr(store, "_commit_group", held)
+    early = completed()
+    team = {"objectType": "Group", "member": [ANN, BOB]}
+    english = {"name": {"en-US": "CS 101"}}
+    by_group = completed(
+        actor=team,
+        object={"id": COURSE, "definition": english},
+        context={"instructor": BOB, "contextActivities": {"parent": {"id": COURSE + "/p"}}},
+    )
+    by_bob = completed(actor=BOB, object={"id": COURSE, "definition": {"name": {"fr": "Info"}}})
+    about_sub = completed(
+        object={
+            "objectType": "SubStatement",
+            "actor": BOB,
+            "verb": {"id": "http://example.com/verbs/will-attend"},
+            "object": {"id": COURSE + "/sub"},
+        }
+    )
+    plain = [completed() for _ in range(16)]  # a batch this large is prepared before it queues
+    batches = [[by_group], [by_bob, *plain, about_sub], [voiding(early["id"])]]
+    first = threading.Thread(target=store.store, args=([early],), kwargs={"authority": AUTHORITY})
+    first.start()
+    assert entered.wait(10)
+    writers = [
+        threading.Thread(target=store.store, args=(b,), kwargs={"authority": AUTHORITY})
+        for b in batches
+    ]
+    for writer in writers:
+        writer.start()
+    while len(store._committer._queue) < len(batches):  # all queued behind the held commit
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in [first, *writers]:
+        thread.join(10)
+    assert groups == [1, 3]
+    assert store.count() == 21
+    seqs = engine.fetch_all("SELECT seq FROM xapi_statements ORDER BY seq")
+    assert [r[0] for r in seqs] == list(range(1, 22))
+    links = {
+        (str(r[0]), r[1], r[2])
+        for r in engine.fetch_all("SELECT statement_id, ifi, direct FROM xapi_statement_agents")
+    }
+    bob_ifi = "account:https://lms.example.com|bob"
+    assert links == {
+        (by_group["id"], "mbox:mailto:ann@example.com", True),
+        (by_group["id"], bob_ifi, True),
+        (by_group["id"], bob_ifi, False),
+        (about_sub["id"], bob_ifi, False),
+    }
+    activity_links = {
+        (str(r[0]), r[1])
+        for r in engine.fetch_all("SELECT statement_id, activity_id FROM xapi_statement_activities")
+    }
+    assert activity_links == {(by_group["id"], COURSE + "/p"), (about_sub["id"], COURSE + "/sub")}
+    rows = events(engine)
+    # early is voided; the SubStatement and the voiding statement are about no Activity
+    assert set(rows) == {by_group["id"], by_bob["id"], *(s["id"] for s in plain)}
+    assert rows[by_bob["id"]]["person_id"] == "P002"
+    assert rows[by_group["id"]]["person_id"] is None
+    assert rows[by_group["id"]]["parent_activity_id"] == COURSE + "/p"
+    assert store.get_voided(early["id"]) is not None
+    assert set(store.activities.get(COURSE)["definition"]["name"]) == {"en-US", "fr"}
+
+
+def test_rows_of_batches_combined_equal_the_rows_of_one_batch() -> None:
+    statements = [
+        prepare_statement(s, authority=AUTHORITY, stored=STORED, version="2.0.0")
+        for s in (
+            completed(context={"instructor": BOB, "contextActivities": {"other": {"id": COURSE}}}),
+            completed(object={"objectType": "Agent", "mbox": "mailto:bob@example.com"}),
+            completed(result={"score": {"raw": 3}, "duration": "PT2S"}),
+            completed(actor={"objectType": "Group", "member": [ANN]}),
+        )
+    ]
+    persons = {"mbox:mailto:ann@example.com": "P001"}
+    voided = {statements[2]["id"].lower()}
+    alone = BatchProjection(statements, voided=voided, first_seq=7)
+    rows = BatchRows.concat([BatchRows(statements[:1]), BatchRows(statements[1:])])
+    combined = BatchProjection(statements, voided=voided, first_seq=7, rows=rows)
+    assert combined.statement_table().equals(alone.statement_table())
+    assert combined.event_table(persons).equals(alone.event_table(persons))
+    assert combined.event_table(persons).num_rows == 2
+    assert rows.agent_links.equals(alone.rows.agent_links)
+    assert rows.activity_links.equals(alone.rows.activity_links)
+    with pytest.raises(ValueError, match="not those of the statements"):
+        BatchProjection(statements[:2], voided=set(), first_seq=1, rows=rows)
+
+
+def test_definitions_of_batches_combined_equal_those_of_one_batch() -> None:
+    def defined(definition: dict[str, Any]) -> dict[str, Any]:
+        return completed(object={"id": COURSE, "definition": definition})
+
+    statements = [
+        defined({"name": {"en-US": "A"}, "choices": [{"id": "a", "description": {"en": "A"}}]}),
+        defined({"name": {"fr": "B"}, "extensions": {"http://example.com/x": 1}}),
+        defined({"choices": [{"id": "a", "description": {"de": "A"}}, {"id": "b"}]}),
+        defined({"type": "http://example.com/t", "extensions": {"http://example.com/y": 2}}),
+    ]
+    together = batch_definitions(statements)
+    for cut in range(1, len(statements)):
+        parts = [batch_definitions(statements[:cut]), batch_definitions(statements[cut:])]
+        assert combine_definitions(parts) == together

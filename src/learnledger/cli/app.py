@@ -12,7 +12,11 @@ from learnledger.cli import (
     credentials_cmd,
     db_cmd,
     demo_cmd,
+    identities_cmd,
+    impact_cmd,
     import_cmd,
+    imports_cmd,
+    metrics_cmd,
     model_cmd,
     serve_cmd,
     sources_cmd,
@@ -32,7 +36,13 @@ app.add_typer(model_cmd.app, name="model")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(credentials_cmd.app, name="credentials")
 app.add_typer(sources_cmd.app, name="sources")
-app.command("demo")(demo_cmd.demo)
+app.add_typer(metrics_cmd.app, name="metrics")
+app.add_typer(identities_cmd.app, name="identities")
+app.add_typer(imports_cmd.imports_app, name="imports")
+app.add_typer(imports_cmd.quarantine_app, name="quarantine")
+app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(impact_cmd.app, name="impact")
+app.command("roi")(impact_cmd.roi)
 app.command("serve")(serve_cmd.serve)
 app.command("import")(import_cmd.import_)
 

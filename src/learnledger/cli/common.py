@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -76,3 +77,35 @@ def progress_bar() -> Iterator[ProgressCallback]:
             progress.update(tasks[stage], completed=done, total=max(total, 1))
 
         yield update
+
+
+@contextmanager
+def step_progress() -> Iterator[ProgressCallback]:
+    """One Rich progress bar for work reported as `(step name, steps done, steps in all)`: the
+    bar's label follows the current step."""
+    columns: list[Any] = [
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=1)
+
+        def update(step: str, done: int, total: int) -> None:
+            progress.update(task, description=step, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def date_option(value: str | None, option: str) -> dt.date | None:
+    """Parse an optional YYYY-MM-DD option value; a bad one is a usage error naming `option`."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from exc

@@ -1,18 +1,29 @@
-"""`learnledger demo`: build the demo organisation (or reuse it), then serve it."""
+"""`learnledger demo`: build the demo organisation (or reuse it), then serve it;
+`learnledger demo export DIR`: write it as the files its source systems would export."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from learnledger.cli.common import console, fail, progress_bar, settings_from
+from learnledger.cli.common import console, engine_for, fail, progress_bar, settings_from
 from learnledger.cli.serve_cmd import run_server
+from learnledger.demo.export import export_demo
 from learnledger.demo.lifecycle import DemoRequest, DemoState, inspect_demo, rebuild_demo
 from learnledger.errors import LearnLedgerError
+from learnledger.storage import Migrator
+
+app = typer.Typer(
+    help="Build the synthetic demo company (or export it as source-system files).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
 
+@app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
     people: Annotated[int | None, typer.Option(help="Employees (default 5,000).")] = None,
@@ -31,6 +42,8 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port for the web server.")] = None,
 ) -> None:
     """Build the synthetic demo company with known ground truth, then open it in the browser."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = settings_from(ctx)
     request = DemoRequest(
         people=people or settings.demo.people,
@@ -64,3 +77,19 @@ def demo(
     if serve:
         overrides = {"port": port} if port else {}
         run_server(settings.model_copy(update=overrides))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Directory to write the export files into.")],
+) -> None:
+    """Write the demo company as its source systems' export files, with mappings to import them."""
+    settings = settings_from(ctx)
+    with engine_for(settings) as engine:
+        Migrator(engine).migrate()
+        with progress_bar() as progress:
+            summary = export_demo(engine, directory, progress=progress)
+    rows = sum(f.rows for f in summary.files)
+    console.print(f"Wrote {len(summary.files)} export files ({rows:,} rows) to {directory}.")
+    console.print(f"Import them into another database with: sh {directory / 'import.sh'}")

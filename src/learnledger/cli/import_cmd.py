@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from learnledger.cli.common import console, engine_for, fail, settings_from
+from learnledger.cli.common import console, engine_for, fail, settings_from, step_progress
+from learnledger.cli.identities_cmd import print_resolution_after_import
 from learnledger.config import Settings
+from learnledger.identity import resolve_after_people_import
 from learnledger.ingest import (
     MAPPINGS_DIR,
     Importer,
@@ -21,6 +23,8 @@ from learnledger.lrs.statement_store import StatementStore
 from learnledger.storage import Engine, Migrator
 
 XAPI_ENTITY = "xapi_statements"
+#: Entities whose import can link statement actors to people (identity resolution runs after).
+IDENTITY_ENTITIES = {"people", "identities"}
 
 _SHOWN_REJECTIONS = 20
 
@@ -57,16 +61,20 @@ def import_(
         raise fail("--mapping is required (except for xapi_statements)")
     with engine_for(settings) as engine:
         Migrator(engine).migrate()
-        report = Importer(engine).run(
-            source,
-            _mapping_path(mapping),
-            entity=entity,
-            source_id=source_id,
-            actor=actor,
-            dry_run=dry_run,
-            query=query,
-        )
+        with step_progress() as progress:
+            report = Importer(engine).run(
+                source,
+                _mapping_path(mapping),
+                entity=entity,
+                source_id=source_id,
+                actor=actor,
+                dry_run=dry_run,
+                query=query,
+                progress=progress,
+            )
         _print_report(engine, report)
+        if report.status == "succeeded" and IDENTITY_ENTITIES & report.entities.keys():
+            print_resolution_after_import(resolve_after_people_import(engine))
 
 
 def _import_statements(

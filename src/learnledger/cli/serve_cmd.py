@@ -10,6 +10,7 @@ import uvicorn
 
 from learnledger.cli.common import console, settings_from
 from learnledger.config import Settings
+from learnledger.storage.duckdb_engine import SERVER_OPTIONS, with_default_options
 from learnledger.web.app import create_app
 
 
@@ -17,7 +18,7 @@ def run_server(settings: Settings) -> None:
     """Print the URL to open, then serve until interrupted."""
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"LearnLedger is running: open [bold link={url}]{url}[/] (Ctrl+C stops it)")
-    app = create_app(settings)
+    app = create_app(server_settings(settings))
     tune_garbage_collector()
     uvicorn.run(
         app,
@@ -29,6 +30,13 @@ def run_server(settings: Settings) -> None:
         http="auto",
         loop="auto",
     )
+
+
+def server_settings(settings: Settings) -> Settings:
+    """`settings` for the server process: a DuckDB database gets the server's settings
+    (`SERVER_OPTIONS`: fewer checkpoints while the LRS ingests) unless its URL sets them."""
+    database_url = with_default_options(settings.database_url, SERVER_OPTIONS)
+    return settings.model_copy(update={"database_url": database_url})
 
 
 #: Allocations between young-generation collections in the server (Python's default: 700).

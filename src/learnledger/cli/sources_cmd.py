@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from learnledger.cli.common import console, engine_for, settings_from
+from learnledger.cli.common import console, date_option, engine_for, settings_from
 from learnledger.ingest import DataSource, SourceRegistry
 from learnledger.storage import Migrator
 
@@ -55,8 +54,8 @@ def add(
         vendor=vendor,
         dpa_status=dpa_status,
         review_status=review_status,
-        last_reviewed_on=_date(last_review, "--last-review"),
-        next_review_due=_date(next_review, "--next-review"),
+        last_reviewed_on=date_option(last_review, "--last-review"),
+        next_review_due=date_option(next_review, "--next-review"),
         retention_days=retention_days,
         description=description,
     )
@@ -106,14 +105,3 @@ def show(
     for field, value in vars(source).items():
         table.add_row(field, "" if value is None else str(value))
     console.print(table)
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from exc

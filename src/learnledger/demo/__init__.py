@@ -8,9 +8,10 @@ write_ground_truth(summary.ground_truth, ground_truth_path_for("learnledger.duck
 ```
 
 `build_demo` writes every table of the canonical model (xAPI statements through the LRS's
-`StatementStore`); the ground truth says what each programme truly did, so that the impact and
-ROI analytics can be checked against it. The scenario is data (`scenario.py`,
-`programmes.py`); the generators are one module per stage.
+`StatementBulkLoader`, the same rows its `StatementStore` would write); the ground truth says
+what each programme truly did, so that the impact and ROI analytics can be checked against it.
+The scenario is data (`scenario.py`, `programmes.py`); the generators are one module per
+stage.
 """
 
 from learnledger.demo.builder import DemoSummary, ProgressCallback, build_demo

@@ -1,8 +1,9 @@
 """`build_demo`: generate the demo company and write it through an `Engine`.
 
 Everything is generated first as NumPy arrays (seconds even for 100,000 people), then written
-with bulk inserts; the xAPI statements are rendered in time order, batch by batch, and stored
-through the LRS's `StatementStore` (which validates them and projects ``learning_events``).
+with bulk inserts; the xAPI statements are rendered in time order, batch by batch, and written
+by the LRS's `StatementBulkLoader` (the rows `StatementStore` would write: statements, query
+links, Activity definitions and the ``learning_events`` projection, loaded set-based).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from learnledger.demo.spec import Scenario
 from learnledger.demo.statements import StatementRenderer
 from learnledger.demo.timeline import Timeline, day_to_ms, default_end_month, stream, uuid4_strings
 from learnledger.errors import ConflictError, ValidationError
-from learnledger.lrs.statement_store import StatementStore
+from learnledger.lrs.bulk_load import StatementBulkLoader
 from learnledger.storage.engine import Engine
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -54,8 +55,6 @@ AUTHORITY = {
     "account": {"homePage": "https://learnledger.local", "name": "demo-loader"},
 }
 LMS_HOME = "https://lms.northbridge.example"
-#: Statement batches stored per transaction: large transactions make DuckDB write data once.
-BATCHES_PER_TRANSACTION = 2
 #: The tables `_table_writes` fills, in order (the LRS stage adds statements and events).
 TABLES_WRITTEN = (
     "data_sources", "org_units", "roles", "skills", "role_skill_requirements", "people",
@@ -67,6 +66,9 @@ TABLES_WRITTEN = (
 STAGE_GENERATE = "Generating the company"
 STAGE_TABLES = "Writing tables"
 STAGE_STATEMENTS = "Storing xAPI statements"
+STAGE_INDEXES = "Indexing xAPI statements"
+#: Statements per bulk-load chunk (one transaction each; two chunks are in memory at a time).
+LOAD_CHUNK = 100_000
 _STREAM_RUNS = 10
 _ASSESSMENT_TABLES = ("assessment", "item_", "proficiency")
 
@@ -248,40 +250,30 @@ def _write_tables(
 
 
 def _store_statements(engine: Engine, renderer: StatementRenderer, report: ProgressCallback) -> int:
-    store = StatementStore(engine)
+    """Render the statements batch by batch and bulk load them (see `StatementBulkLoader`:
+    the same rows as `StatementStore.store`, written set-based)."""
     total = renderer.total
+    done = 0
+    report(STAGE_STATEMENTS, 0, total)
+    loader = StatementBulkLoader(engine, authority=AUTHORITY, chunk_statements=LOAD_CHUNK)
     # Millions of short-lived statement dicts trigger many collections; keep the collector
     # from re-scanning the (large, long-lived) generated data each time.
     gc.collect()
     gc.freeze()
+    loader.begin()
     try:
-        return _store_batches(engine, store, renderer, report, total)
+        for statements, stored in renderer.iter_batches():
+            loader.add(statements, stored=stored)
+            done += len(statements)
+            report(STAGE_STATEMENTS, done, total)
+        report(STAGE_INDEXES, 0, 1)
+        loader.finish()
+        report(STAGE_INDEXES, 1, 1)
+    except BaseException:
+        loader.abort()
+        raise
     finally:
         gc.unfreeze()
-
-
-def _store_batches(
-    engine: Engine,
-    store: StatementStore,
-    renderer: StatementRenderer,
-    report: ProgressCallback,
-    total: int,
-) -> int:
-    done = 0
-    report(STAGE_STATEMENTS, 0, total)
-    batches = renderer.iter_batches()
-    finished = False
-    while not finished:
-        with engine.transaction():
-            for _ in range(BATCHES_PER_TRANSACTION):
-                batch = next(batches, None)
-                if batch is None:
-                    finished = True
-                    break
-                statements, stored = batch
-                store.store(statements, authority=AUTHORITY, stored=stored)
-                done += len(statements)
-        report(STAGE_STATEMENTS, done, total)
     return done
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,16 +23,17 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from learnledger.core.model.spec import Column, Entity
+from learnledger.core.model.spec import Column, Entity, Index
 from learnledger.errors import LearnLedgerError, StorageError, ValidationError
+from learnledger.ingest.dataset import FILES_TABLE, prepare_dataset
 from learnledger.ingest.mapping import EntityMapping, Mapping, load_mapping
 from learnledger.ingest.quality import accepted_rows, find_rejections
 from learnledger.ingest.quarantine import quarantine_table, store_rejections
 from learnledger.ingest.readers import ROW, SourceData, local_connection, read_source
 from learnledger.ingest.sources import SourceRegistry
-from learnledger.ingest.transform import check_source_columns, coerce, quote
+from learnledger.ingest.transform import check_source_columns, coerce, literal, quote
 from learnledger.storage import Engine
-from learnledger.storage.ddl import create_table_sql
+from learnledger.storage.ddl import create_index_sql, create_table_sql
 from learnledger.storage.dialect import Dialect
 
 
@@ -64,6 +66,7 @@ class ImportReport:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     entities: dict[str, EntityCounts] = field(default_factory=dict)
     error: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def counts(self) -> EntityCounts:
@@ -71,16 +74,29 @@ class ImportReport:
         return self.entities.get(self.entity, EntityCounts())
 
     def as_json(self) -> dict[str, Any]:
-        """The report stored in ``import_runs.report``."""
-        return {
+        """The report stored in ``import_runs.report`` (with the files of a dataset import)."""
+        report: dict[str, Any] = {
             "entities": {k: vars(v) for k, v in self.entities.items()},
             "rejected_by_reason": self.rejected_by_reason,
             "mapping": {"name": self.mapping_name, "checksum": self.mapping_checksum},
             "error": self.error,
         }
+        if self.files:
+            report["files"] = self.files
+        return report
+
+
+#: Progress callback of long imports: (what is being done, steps done, steps in all).
+Progress = Callable[[str, int, int], None]
 
 
 _MAX_REFERENCE_PASSES = 100
+#: Inserting at least this many new rows (and more than the table holds) rebuilds indexes.
+_REINDEX_MIN_ROWS = 100_000
+#: Memory the private DuckDB of a dataset import may use before it spills to disk.
+_DATASET_MEMORY_LIMIT = "4GB"
+#: Rows per batch when accepted rows are streamed into the store.
+_STREAM_BATCH_ROWS = 500_000
 
 
 class _DryRunRollbackError(Exception):
@@ -103,14 +119,30 @@ class Importer:
         actor: str | None = None,
         dry_run: bool = False,
         query: str | None = None,
+        progress: Progress | None = None,
     ) -> ImportReport:
         """Import `location` (a file, or a database URL with `query`) with `mapping`.
 
+        A dataset mapping (``tables`` + ``entities``) reads the directory `location` and
+        writes all its entities in one transaction; `entity` may name any of them.
         Raises ValidationError for input that cannot be imported at all (unknown source,
         missing columns, wrong encoding, bad mapping); row-level problems are quarantined.
+        `progress`, when given, is told each step of the import.
         """
         if not isinstance(mapping, Mapping):
             mapping = load_mapping(mapping)
+        if mapping.is_dataset:
+            written = [p.entity for p in mapping.parts]
+            if entity is not None and entity not in written:
+                raise ValidationError(
+                    mapping.path,
+                    f"the mapping writes {', '.join(written)}, not {entity!r}",
+                )
+            if query is not None:
+                raise ValidationError("--query", "a dataset mapping reads files, not a query")
+            return self._run_dataset(
+                Path(location), mapping, source_id, actor, dry_run, progress or _silent
+            )
         if entity is not None and entity != mapping.entity:
             raise ValidationError(
                 mapping.path, f"the mapping writes {mapping.entity!r}, not {entity!r}"
@@ -196,16 +228,24 @@ class Importer:
         return loads, quarantine
 
     def _check(
-        self, con: duckdb.DuckDBPyConnection, parts: list[EntityMapping], main: EntityMapping
+        self,
+        con: duckdb.DuckDBPyConnection,
+        parts: list[EntityMapping],
+        main: EntityMapping | None,
     ) -> list[pa.Table]:
         """The rejections of each part: field checks, then references until none is new.
+
+        Parts other than `main` are derived (rows without a key skipped, repeated keys
+        merged); with `main` None (a dataset) every part is checked as a main entity.
 
         A reference may point at a row of this import only when that row is accepted; a
         rejected row can make rows referencing it fail in turn (e.g. a manager's row), so the
         reference check repeats until the rejections stop growing.
         """
         base = [
-            find_rejections(con, part, f"typed_{i}", {}, derived=part is not main)
+            find_rejections(
+                con, part, f"typed_{i}", {}, derived=main is not None and part is not main
+            )
             for i, part in enumerate(parts)
         ]
         current = base
@@ -223,7 +263,7 @@ class Importer:
                             part,
                             f"typed_{i}",
                             references,
-                            derived=part is not main,
+                            derived=main is not None and part is not main,
                             references_only=True,
                         ),
                     ]
@@ -234,7 +274,7 @@ class Importer:
                 return checked
             current = checked
         raise ValidationError(
-            main.entity, f"references still changing after {_MAX_REFERENCE_PASSES} passes"
+            parts[-1].entity, f"references still changing after {_MAX_REFERENCE_PASSES} passes"
         )
 
     def _reference_tables(
@@ -285,12 +325,27 @@ class Importer:
             )
         return rows
 
-    def _upsert(self, part: EntityMapping, rows: pa.Table, report: ImportReport) -> EntityCounts:
-        """Insert new keys, update changed rows, count unchanged ones (in the open transaction)."""
+    def _upsert(
+        self,
+        part: EntityMapping,
+        rows: pa.Table | pa.RecordBatchReader,
+        report: ImportReport,
+    ) -> EntityCounts:
+        """Insert new keys, update changed rows, count unchanged ones (in the open transaction).
+
+        `rows` may be a stream of batches (staged one batch at a time; inserted directly when
+        the table is empty, see `_first_load`). When the rows to
+        insert are many (at least `_REINDEX_MIN_ROWS` and more than the table holds), the
+        entity's secondary indexes are dropped before the insert and built again after it,
+        in the same transaction: building an index once costs far less than updating it row
+        by row.
+        """
+        if not isinstance(rows, pa.Table) and self._row_count(part.entity) == 0:
+            return EntityCounts(inserted=self._first_load(part, rows))
         table = quote(part.entity)
         stage_name = f"ingest_stage_{report.run_id.hex[:12]}"
         stage = quote(stage_name)
-        columns = rows.column_names
+        columns = rows.schema.names
         pk = part.model.primary_key
         others = [c for c in columns if c not in pk]
         names = ", ".join(quote(c) for c in columns)
@@ -301,7 +356,11 @@ class Importer:
         # from the model, not with CREATE TABLE AS ... WHERE 1 = 0: DuckDB 2.0 answers joins on
         # such a table wrongly once it holds more than one row group (>122,880 rows).
         self.engine.execute(_stage_sql(self.engine, part, stage_name, columns))
-        self.engine.bulk_insert(stage_name, rows)
+        staged = 0
+        batches = [rows] if isinstance(rows, pa.Table) else rows
+        for batch in batches:
+            data = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            staged += self.engine.bulk_insert(stage_name, data)
         existing, unchanged = self.engine.fetch_one(
             f"SELECT CAST(count(*) AS BIGINT), "
             f"CAST(COALESCE(SUM(CASE WHEN {same} THEN 1 ELSE 0 END), 0) AS BIGINT) "
@@ -312,16 +371,158 @@ class Importer:
             self.engine.execute(
                 f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE {match} AND NOT ({same})"
             )
+        inserting = staged - int(existing)
+        reindex = inserting >= _REINDEX_MIN_ROWS and inserting > self._row_count(part.entity)
+        if reindex:
+            for index in part.model.indexes:
+                self.engine.execute(f"DROP INDEX {quote(index.name)}")
         self.engine.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} AS s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {match})"
         )
         self.engine.execute(f"DROP TABLE {stage}")
+        if reindex:
+            for index in part.model.indexes:
+                self.engine.execute(_index_sql(self.engine, part.entity, index))
         return EntityCounts(
-            inserted=rows.num_rows - int(existing),
+            inserted=inserting,
             updated=int(existing) - int(unchanged),
             unchanged=int(unchanged),
         )
+
+    def _first_load(self, part: EntityMapping, batches: pa.RecordBatchReader) -> int:
+        """Insert a stream of new rows into an empty table, without a stage: nothing to compare
+        with. The secondary indexes are built once after the insert (in the transaction)."""
+        for index in part.model.indexes:
+            self.engine.execute(f"DROP INDEX {quote(index.name)}")
+        inserted = 0
+        for batch in batches:
+            inserted += self.engine.bulk_insert(part.entity, pa.Table.from_batches([batch]))
+        for index in part.model.indexes:
+            self.engine.execute(_index_sql(self.engine, part.entity, index))
+        return inserted
+
+    def _row_count(self, table: str) -> int:
+        row = self.engine.fetch_one(f"SELECT CAST(count(*) AS BIGINT) FROM {quote(table)}")
+        return int(row[0]) if row else 0
+
+    def _run_dataset(
+        self,
+        directory: Path,
+        mapping: Mapping,
+        source_id: str | None,
+        actor: str | None,
+        dry_run: bool,
+        progress: Progress,
+    ) -> ImportReport:
+        """Import every entity of a dataset mapping from the files in `directory`, atomically."""
+        source_id = source_id or mapping.source
+        if not source_id:
+            raise ValidationError(
+                "--source", "name the data source (or set 'source' in the mapping)"
+            )
+        SourceRegistry(self.engine).get(source_id)
+        parts = list(mapping.parts)
+        steps = 2 + 2 * len(parts)
+        with _local() as con, tempfile.TemporaryDirectory(prefix="learnledger-ingest-") as spill:
+            # Millions of rows: let DuckDB spill to disk rather than hold everything in memory.
+            con.execute(f"SET temp_directory = {literal(spill)}")
+            con.execute(f"SET memory_limit = {literal(_DATASET_MEMORY_LIMIT)}")
+            con.execute("SET preserve_insertion_order = false")
+            progress("reading files", 0, steps)
+            sources = prepare_dataset(con, directory, mapping)
+            report = ImportReport(
+                run_id=uuid.uuid4(),
+                source_id=source_id,
+                entity=mapping.entity,
+                location=str(directory),
+                checksum=sources.checksum,
+                mapping_name=mapping.name,
+                mapping_checksum=mapping.checksum,
+                actor=actor or os_user(),
+                started_at=dt.datetime.now(dt.UTC),
+                rows_read=sources.rows_read,
+                files=dict(sorted(sources.checksums.items())),
+            )
+            for i, part in enumerate(parts):
+                check_source_columns(part, list(sources.columns[i]), sources.tables[i])
+                progress(f"checking {part.entity}", 1 + i, steps)
+                coerce(
+                    con,
+                    part,
+                    source_table=sources.tables[i],
+                    result_table=f"typed_{i}",
+                    mapping_path=mapping.path,
+                    as_view=True,
+                )
+            progress("checking references", 1 + len(parts), steps)
+            rejections = self._check(con, parts, None)
+            quarantine: list[pa.Table] = []
+            by_reason: dict[str, int] = {}
+            next_no = 1
+            for i, (part, rejected) in enumerate(zip(parts, rejections, strict=True)):
+                table = quarantine_table(
+                    con,
+                    report.run_id,
+                    rejected,
+                    source_table=sources.tables[i],
+                    source_columns=list(sources.columns[i]),
+                    files_table=FILES_TABLE,
+                    first_no=next_no,
+                )
+                next_no += table.num_rows
+                quarantine.append(table)
+                con.register("__part_rejections", rejected)
+                report.rows_rejected += int(
+                    con.sql("SELECT count(DISTINCT row_number) FROM __part_rejections").fetchall()[
+                        0
+                    ][0]
+                )
+                for reason, count in con.sql(
+                    f"SELECT {literal(part.entity + '.')} || column_name || ': ' || "
+                    "regexp_replace(reason, ' \\(rows .*\\)$', '') AS k, count(*) "
+                    "FROM __part_rejections GROUP BY k ORDER BY k"
+                ).fetchall():
+                    by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(count)
+                con.unregister("__part_rejections")
+                con.register(f"rejected_rows_{i}", rejected.select(["row_number"]))
+            report.rejected_by_reason = dict(sorted(by_reason.items()))
+            try:
+                with self.engine.transaction():
+                    for i, part in enumerate(parts):
+                        progress(f"writing {part.entity}", 2 + len(parts) + i, steps)
+                        rows = self._accepted_stream(con, part, i, source_id)
+                        report.entities[part.entity] = self._upsert(part, rows, report)
+                    report.status = "dry_run" if dry_run else "succeeded"
+                    report.finished_at = dt.datetime.now(dt.UTC)
+                    self.record_run(report)
+                    for table in quarantine:
+                        store_rejections(self.engine, table)
+                    if dry_run:
+                        raise _DryRunRollbackError
+            except _DryRunRollbackError:
+                pass
+            except LearnLedgerError as exc:
+                self.record_failure(report, exc)
+                raise
+            progress("done", steps, steps)
+        return report
+
+    @staticmethod
+    def _accepted_stream(
+        con: duckdb.DuckDBPyConnection, part: EntityMapping, index: int, source_id: str
+    ) -> pa.RecordBatchReader:
+        """The accepted rows of dataset part `index`, streamed in batches."""
+        columns = [quote(r.target) for r in part.columns]
+        if "source_id" in part.model.column_names and all(
+            r.target != "source_id" for r in part.columns
+        ):
+            columns.append(f"{literal(source_id)} AS source_id")
+        sql = (
+            f"SELECT {', '.join(columns)} FROM typed_{index} AS t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM rejected_rows_{index} AS r WHERE r.row_number = t.{quote(ROW)})"
+        )
+        return con.sql(sql).to_arrow_reader(_STREAM_BATCH_ROWS)
 
     def record_run(self, report: ImportReport) -> None:
         """Insert `report` into ``import_runs`` (in the caller's transaction, if any)."""
@@ -363,6 +564,17 @@ class Importer:
                 self.record_run(report)
         except StorageError:  # the store itself is failing: the original error says more
             pass
+
+
+def _silent(step: str, done: int, total: int) -> None:
+    """The default progress callback: says nothing."""
+
+
+def _index_sql(engine: Engine, table: str, index: Index) -> str:
+    dialect = getattr(engine, "dialect", None)
+    if not isinstance(dialect, Dialect):
+        raise StorageError(f"engine {engine.url} has no SQL dialect")
+    return create_index_sql(dialect, table, index)
 
 
 def _stage_sql(engine: Engine, part: EntityMapping, name: str, columns: list[str]) -> str:

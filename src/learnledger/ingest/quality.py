@@ -16,7 +16,14 @@ import pyarrow as pa
 from learnledger.core.model.spec import Column, ColumnType
 from learnledger.ingest.mapping import ColumnRule, EntityMapping
 from learnledger.ingest.readers import ROW
-from learnledger.ingest.transform import RAW_PREFIX, literal, quote
+from learnledger.ingest.transform import (
+    ANCHOR_PREFIX,
+    ANCHOR_RAW_PREFIX,
+    OFFSET_PREFIX,
+    RAW_PREFIX,
+    literal,
+    quote,
+)
 
 REJECTION_COLUMNS = ("row_number", "column_name", "value", "reason")
 _TYPE_WORDS = {
@@ -58,14 +65,17 @@ def find_rejections(
         f"(SELECT * FROM {quote(typed_table)} WHERE {where_key})" if derived else quote(typed_table)
     )
     parts: list[str] = []
+    checks: list[str] = []
+    conditions: list[str] = []
 
     def add(rule: ColumnRule, condition: str, reason_sql: str) -> None:
-        raw = quote(RAW_PREFIX + rule.target)
-        parts.append(
-            f"SELECT {quote(ROW)} AS row_number, {literal(_label(rule))} AS column_name, "
-            f"{raw} AS value, {literal(prefix)} || {reason_sql} AS reason "
-            f"FROM {rows} AS t WHERE {condition}"
+        """A field check: evaluated with all the others in one pass over the rows."""
+        checks.append(
+            f"CASE WHEN {condition} THEN struct_pack(column_name := {literal(_label(rule))}, "
+            f"value := {quote(RAW_PREFIX + rule.target)}, "
+            f"reason := {literal(prefix)} || {reason_sql}) END"
         )
+        conditions.append(f"COALESCE({condition}, FALSE)")
 
     for rule in mapping.columns:
         column = model.column(rule.target)
@@ -74,12 +84,22 @@ def find_rejections(
         keys = reference_tables.get(column.references or "")
         if keys is not None:
             typed = quote(rule.target)
-            add(
-                rule,
-                f"{typed} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {quote(keys)} AS k WHERE k.key = CAST(t.{typed} AS VARCHAR))",
-                literal(f"unknown {column.references}: no such row in the store or this import"),
+            reason = f"unknown {column.references}: no such row in the store or this import"
+            parts.append(
+                f"SELECT {quote(ROW)} AS row_number, {literal(_label(rule))} AS column_name, "
+                f"{quote(RAW_PREFIX + rule.target)} AS value, {literal(prefix + reason)} AS reason "
+                f"FROM {rows} AS t WHERE {typed} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {quote(keys)} AS k WHERE k.key = CAST(t.{typed} AS VARCHAR))"
             )
+    if checks:
+        # One scan for every field check: the rows failing any check get the list of their
+        # failures, which is then unnested (a view over millions of rows is computed once).
+        found = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)"
+        parts.append(
+            "SELECT row_number, f.column_name, f.value, f.reason FROM ("
+            f"SELECT {quote(ROW)} AS row_number, unnest({found}) AS f "
+            f"FROM {rows} AS t WHERE {' OR '.join(conditions)})"
+        )
     if not derived and not references_only:
         parts.append(_duplicate_keys(mapping, typed_table))
     if not parts:
@@ -96,7 +116,22 @@ def _field_checks(
 ) -> None:
     """Add the type, required, choice and range checks of one column."""
     typed, raw = quote(rule.target), quote(RAW_PREFIX + rule.target)
-    if column.type in _TYPE_WORDS:
+    if rule.days_after is not None:
+        anchor = rule.days_after
+        label = anchor.source or anchor.expr or "the default"
+        add(
+            rule,
+            f"{raw} IS NOT NULL AND {quote(OFFSET_PREFIX + rule.target)} IS NULL",
+            literal("not a whole number of days"),
+        )
+        add(
+            rule,
+            f"{raw} IS NOT NULL AND {quote(ANCHOR_PREFIX + rule.target)} IS NULL",
+            f"'no anchor date (days_after {label}): ' || "
+            f"COALESCE({quote(ANCHOR_RAW_PREFIX + rule.target)}, 'empty') || ' is not a date "
+            f"the mapping knows'",
+        )
+    elif column.type in _TYPE_WORDS:
         expected = _TYPE_WORDS[column.type]
         if rule.format:
             expected += f" (expected format {rule.format})"
@@ -122,17 +157,21 @@ def _field_checks(
 def _duplicate_keys(mapping: EntityMapping, typed_table: str) -> str:
     pk = mapping.model.primary_key
     rules = {r.target: r for r in mapping.columns}
-    partition = ", ".join(quote(k) for k in pk)
     label = " + ".join(_label(rules[k]) for k in pk)
-    value = " || '|' || ".join(f"CAST({quote(k)} AS VARCHAR)" for k in pk)
+    value = " || '|' || ".join(f"CAST(t.{quote(k)} AS VARCHAR)" for k in pk)
     not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in pk)
+    keys = ", ".join(quote(k) for k in pk)
+    match = " AND ".join(f"d.{quote(k)} = t.{quote(k)}" for k in pk)
+    # The repeated keys are found with a GROUP BY first, so that the window listing their rows
+    # runs over those few rows only (not over millions of unique keys).
     return (
         f"SELECT {quote(ROW)} AS row_number, {literal(label)} AS column_name, value, "
         f"'duplicate key in this file (rows ' || rows || ')' AS reason FROM ("
-        f"SELECT {quote(ROW)}, {value} AS value, count(*) OVER w AS n, "
-        f"string_agg(CAST({quote(ROW)} AS VARCHAR), ', ' ORDER BY {quote(ROW)}) OVER w AS rows "
-        f"FROM {quote(typed_table)} WHERE {not_null} WINDOW w AS (PARTITION BY {partition})"
-        f") WHERE n > 1"
+        f"SELECT t.{quote(ROW)}, {value} AS value, "
+        f"string_agg(CAST(t.{quote(ROW)} AS VARCHAR), ', ' ORDER BY t.{quote(ROW)}) OVER w AS rows "
+        f"FROM {quote(typed_table)} AS t JOIN (SELECT {keys} FROM {quote(typed_table)} "
+        f"WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1) AS d ON {match} "
+        f"WINDOW w AS ({'PARTITION BY ' + ', '.join('t.' + quote(k) for k in pk)}))"
     )
 
 

@@ -24,6 +24,7 @@ class Rejection:
     value: str | None
     reason: str
     raw: dict[str, Any]
+    source_file: str | None = None
 
 
 def quarantine_table(
@@ -33,18 +34,30 @@ def quarantine_table(
     *,
     source_table: str,
     source_columns: list[str],
+    files_table: str | None = None,
+    first_no: int = 1,
 ) -> pa.Table:
-    """The rows to store in ``import_rejections``: each rejection with its source row as JSON."""
+    """The rows to store in ``import_rejections``: each rejection with its source row as JSON.
+
+    With `files_table` (a dataset: ``__row`` is unique across files, ``__line`` is the row
+    in the file and ``__file_no`` the file), the row number stored is the row in the file
+    and ``source_file`` names the file.
+    """
     con.register("__rejections", rejections)
     try:
         fields = ", ".join(f"{quote(c)} := s.{quote(c)}" for c in source_columns)
+        row_sql, file_sql, join_sql = "r.row_number", "", ""
+        if files_table is not None:
+            row_sql, file_sql = "s.__line", ", f.file AS source_file"
+            join_sql = f" LEFT JOIN {quote(files_table)} AS f ON f.__file_no = s.__file_no"
         return con.sql(
             f"SELECT CAST({literal(str(run_id))} AS VARCHAR) AS run_id, "
-            "CAST(row_number() OVER (ORDER BY r.row_number, r.column_name, r.reason) AS BIGINT)"
-            " AS rejection_no, CAST(r.row_number AS BIGINT) AS row_number, r.column_name, "
-            f"r.value, r.reason, CAST(to_json(struct_pack({fields})) AS VARCHAR) AS raw "
+            f"CAST({int(first_no) - 1} + row_number() OVER "
+            "(ORDER BY r.row_number, r.column_name, r.reason) AS BIGINT)"
+            f" AS rejection_no, CAST({row_sql} AS BIGINT) AS row_number, r.column_name, "
+            f"r.value, r.reason, CAST(to_json(struct_pack({fields})) AS VARCHAR) AS raw{file_sql} "
             f"FROM __rejections AS r LEFT JOIN {quote(source_table)} AS s "
-            f"ON s.{quote(ROW)} = r.row_number ORDER BY rejection_no"
+            f"ON s.{quote(ROW)} = r.row_number{join_sql} ORDER BY rejection_no"
         ).to_arrow_table()
     finally:
         con.unregister("__rejections")
@@ -60,12 +73,13 @@ def rejections_of(
 ) -> list[Rejection]:
     """The quarantined rows of a run, in row order."""
     sql = (
-        "SELECT row_number, column_name, value, reason, raw FROM import_rejections "
+        "SELECT row_number, column_name, value, reason, raw, source_file FROM import_rejections "
         "WHERE run_id = ? ORDER BY rejection_no"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     rows = engine.fetch_all(sql, [uuid.UUID(str(run_id))])
     return [
-        Rejection(int(r[0]), r[1], r[2], r[3], orjson.loads(r[4]) if r[4] else {}) for r in rows
+        Rejection(int(r[0]), r[1], r[2], r[3], orjson.loads(r[4]) if r[4] else {}, r[5])
+        for r in rows
     ]

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from learnledger.errors import LearnLedgerError, ValidationError
-from learnledger.ingest.mapping import ReadOptions
+from learnledger.ingest.mapping import FILE_COLUMN, ReadOptions, TableSpec
 from learnledger.storage import open_engine
 
 ROW = "__row"
@@ -270,3 +270,90 @@ def _numbered(table: pa.Table, *, first: int) -> pa.Table:
 
     rows = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
     return table.append_column(ROW, rows)
+
+
+def dataset_files(directory: Path, spec: TableSpec) -> list[Path]:
+    """The files of one dataset table: the file itself, or every Parquet file under a directory
+    (sorted, so that the order rows are read in does not depend on the file system)."""
+    path = directory / spec.path
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+        if files:
+            return files
+        raise ValidationError(str(path), f"table {spec.name}: no .parquet files in the directory")
+    raise ValidationError(str(path), f"table {spec.name}: no such file or directory")
+
+
+def load_dataset_table(
+    con: duckdb.DuckDBPyConnection, directory: Path, spec: TableSpec, first_file_no: int
+) -> list[tuple[int, str, str]]:
+    """Make view `spec.name` in `con`: every column as text, plus ``__row`` (the row in its
+    file, counted as for single files) and ``__file_no`` (the file's number in the dataset,
+    from `first_file_no`).
+
+    CSV/TSV files are read into memory with the single-file reader; Parquet is scanned in
+    place (integral floating-point values read as whole numbers, ``28400.0`` as ``28400``, as
+    for spreadsheets). Return ``(file number, path relative to directory, SHA-256)`` per file.
+    """
+    files = dataset_files(directory, spec)
+    numbered = [
+        (first_file_no + i, _relative(f, directory), file_checksum(f)) for i, f in enumerate(files)
+    ]
+    fmt = spec.read.format or _format_of(str(files[0]))
+    view = '"' + spec.name.replace('"', '""') + '"'
+    if fmt in ("csv", "tsv"):
+        if len(files) != 1:
+            raise ValidationError(str(directory / spec.path), "a CSV table is one file")
+        table = _read_csv(files[0], spec.read, fmt).table
+        table = table.append_column(
+            FILE_COLUMN, pa.array([first_file_no] * table.num_rows, pa.int64())
+        )
+        con.register(f"{spec.name}__arrow", table)
+        con.execute(f'CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM "{spec.name}__arrow"')
+        return numbered
+    if fmt != "parquet":
+        raise ValidationError(str(directory / spec.path), f"table {spec.name}: cannot read {fmt}")
+    paths = [str(f.resolve()) for f in files]
+    listed = "[" + ", ".join(literal_text(p) for p in paths) + "]"
+    hive = "true" if spec.hive_partitioning else "false"
+    scan = (
+        f"read_parquet({listed}, hive_partitioning = {hive}, filename = true, "
+        "file_row_number = true)"
+    )
+    try:
+        schema = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    except duckdb.Error as exc:
+        raise ValidationError(
+            str(directory / spec.path), f"cannot read: {_first_line(exc)}"
+        ) from exc
+    columns = []
+    for name, ctype, *_ in schema:
+        if name in ("filename", "file_row_number"):
+            continue
+        column = '"' + str(name).replace('"', '""') + '"'
+        if str(ctype) in ("DOUBLE", "FLOAT") or str(ctype).startswith("DECIMAL"):
+            text = (
+                f"CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e15 "
+                f"THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END"
+            )
+        else:
+            text = f"CAST({column} AS VARCHAR)"
+        columns.append(f"{text} AS {column}")
+    columns.append(f"CAST(file_row_number + 1 AS BIGINT) AS {ROW}")
+    columns.append(
+        f"CAST(list_position({listed}, filename) - 1 + {int(first_file_no)} AS BIGINT) "
+        f"AS {FILE_COLUMN}"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(columns)} FROM {scan}")
+    return numbered
+
+
+def literal_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _relative(path: Path, directory: Path) -> str:
+    return path.resolve().relative_to(directory.resolve()).as_posix()

@@ -18,6 +18,10 @@ from learnledger.ingest.mapping import ColumnRule, EntityMapping
 from learnledger.ingest.readers import ROW
 
 RAW_PREFIX = "__raw__"
+#: Helper columns of a ``days_after`` rule: the whole days, the anchor date and its raw text.
+OFFSET_PREFIX = "__offset__"
+ANCHOR_PREFIX = "__anchor__"
+ANCHOR_RAW_PREFIX = "__anchorraw__"
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 
@@ -39,7 +43,7 @@ def literal(value: Any) -> str:
 def raw_expression(rule: ColumnRule) -> str:
     """Text expression for a rule: trimmed, empty as NULL, mapped, defaulted."""
     if rule.source is not None:
-        expr = f"NULLIF(trim(src.{quote(rule.source)}), '')"
+        expr = f"NULLIF(trim(CAST(src.{quote(rule.source)} AS VARCHAR)), '')"
     elif rule.expr is not None:
         expr = f"NULLIF(trim(CAST(({rule.expr}) AS VARCHAR)), '')"
     else:
@@ -79,6 +83,19 @@ def typed_expression(raw: str, ctype: ColumnType, fmt: str | None) -> str:
     return f"TRY_CAST({raw} AS {target})"
 
 
+def whole_days(raw: str) -> str:
+    """Expression: `raw` text as a whole number of days (NULL when it is not one)."""
+    whole = f"regexp_full_match({raw}, '[+-]?[0-9]{{1,6}}')"
+    return f"(CASE WHEN {whole} THEN TRY_CAST({raw} AS INTEGER) END)"
+
+
+def days_after_expression(offset: str, anchor: str, ctype: ColumnType) -> str:
+    """Expression: the `anchor` date plus `offset` days, as a date or a timestamp (midnight UTC)."""
+    if ctype == ColumnType.DATE:
+        return f"CAST({anchor} + {offset} AS DATE)"
+    return f"(CAST({anchor} AS TIMESTAMPTZ) + to_days({offset}))"
+
+
 def check_source_columns(mapping: EntityMapping, columns: list[str], location: str) -> None:
     """Raise when the source lacks a column the mapping reads with ``from``."""
     missing = sorted(mapping.source_columns() - set(columns))
@@ -97,24 +114,51 @@ def coerce(
     source_table: str,
     result_table: str,
     mapping_path: str,
+    as_view: bool = False,
 ) -> None:
-    """Create `result_table` with ``__row``, each mapped column typed, and its raw text."""
+    """Create `result_table` with ``__row``, each mapped column typed, and its raw text.
+
+    With `as_view` it is a view, computed again by each query that reads it: for sources of
+    millions of rows, where a table of every raw and typed value would not fit in memory.
+    """
     model = mapping.model
-    selects = [f"src.{quote(ROW)}"]
+    # Two levels: the raw text of each column is computed once (inner), and the typed value
+    # and the checks' helper columns read it by name (outer), so that an expensive `expr`
+    # (a hash, a regexp) is not evaluated again for each use of it.
+    raws = [f"src.{quote(ROW)}"]
+    selects = [quote(ROW)]
     for rule in mapping.columns:
-        raw = raw_expression(rule)
+        raw_name = quote(RAW_PREFIX + rule.target)
+        raws.append(f"{raw_expression(rule)} AS {raw_name}")
         ctype = model.column(rule.target).type
-        selects.append(f"{typed_expression(raw, ctype, rule.format)} AS {quote(rule.target)}")
-        selects.append(f"{raw} AS {quote(RAW_PREFIX + rule.target)}")
+        if rule.days_after is not None:
+            anchor_raw = quote(ANCHOR_RAW_PREFIX + rule.target)
+            raws.append(f"{raw_expression(rule.days_after)} AS {anchor_raw}")
+            offset = whole_days(raw_name)
+            anchor = typed_expression(anchor_raw, ColumnType.DATE, rule.days_after.format)
+            selects.append(
+                f"{days_after_expression(offset, anchor, ctype)} AS {quote(rule.target)}"
+            )
+            selects.append(f"{offset} AS {quote(OFFSET_PREFIX + rule.target)}")
+            selects.append(f"{anchor} AS {quote(ANCHOR_PREFIX + rule.target)}")
+            selects.append(anchor_raw)
+        else:
+            typed = typed_expression(raw_name, ctype, rule.format)
+            selects.append(f"{typed} AS {quote(rule.target)}")
+        selects.append(raw_name)
     sql = (
-        f"CREATE OR REPLACE TEMP TABLE {quote(result_table)} AS "
-        f"SELECT {', '.join(selects)} FROM {quote(source_table)} AS src"
+        f"CREATE OR REPLACE TEMP {'VIEW' if as_view else 'TABLE'} {quote(result_table)} AS "
+        f"SELECT {', '.join(selects)} FROM (SELECT {', '.join(raws)} "
+        f"FROM {quote(source_table)} AS src)"
     )
     try:
         con.execute(sql)
+        if as_view:  # a view is bound lazily: make a bad expr fail here, as a table would
+            con.execute(f"SELECT * FROM {quote(result_table)} LIMIT 0").fetchall()
     except duckdb.Error as exc:
         # Only `expr` columns can fail here (the rest is generated): find the one that does.
-        for rule in mapping.columns:
+        rules = [*mapping.columns, *(r.days_after for r in mapping.columns if r.days_after)]
+        for rule in rules:
             if rule.expr is None:
                 continue
             try:

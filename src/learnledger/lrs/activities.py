@@ -72,13 +72,26 @@ def batch_definitions(statements: Iterable[JsonObject]) -> dict[str, JsonObject]
         for activity in mentioned_activities(stmt):
             definition = activity.get("definition")
             if definition:
-                activity_id = activity["id"]
-                before = found.get(activity_id)
-                if before is None:
-                    found[activity_id] = definition
-                elif before is not definition and before != definition:  # usually the same
-                    found[activity_id] = merge_definition(before, definition)
+                _add_definition(found, activity["id"], definition)
     return found
+
+
+def combine_definitions(parts: Iterable[Mapping[str, JsonObject]]) -> dict[str, JsonObject]:
+    """The `batch_definitions` of consecutive batches merged in order: the same as the
+    `batch_definitions` of all their statements together."""
+    found: dict[str, JsonObject] = {}
+    for part in parts:
+        for activity_id, definition in part.items():
+            _add_definition(found, activity_id, definition)
+    return found
+
+
+def _add_definition(found: dict[str, JsonObject], activity_id: str, definition: JsonObject) -> None:
+    before = found.get(activity_id)
+    if before is None:
+        found[activity_id] = definition
+    elif before is not definition and before != definition:  # usually the same
+        found[activity_id] = merge_definition(before, definition)
 
 
 class ActivityStore:
@@ -120,7 +133,13 @@ class ActivityStore:
         """Merge the definitions in `statements` into the stored ones, in the caller's
         transaction. Returns the resulting definitions of the activities it looked up, for
         `remember` once the transaction has committed."""
-        incoming = batch_definitions(statements)
+        return self.merge_definitions(batch_definitions(statements), updated=updated)
+
+    def merge_definitions(
+        self, incoming: Mapping[str, JsonObject], *, updated: datetime
+    ) -> dict[str, JsonObject]:
+        """`merge` of definitions gathered already (`batch_definitions`,
+        `combine_definitions`)."""
         known = self._known
         unsure = {
             activity_id: definition

@@ -82,34 +82,53 @@ def mentioned_activities(stmt: JsonObject) -> Iterable[JsonObject]:
 def link_tables(statements: Sequence[JsonObject]) -> tuple[pa.Table, pa.Table]:
     """The ``xapi_statement_agents`` and ``xapi_statement_activities`` rows of prepared
     statements (either may have no rows)."""
-    agent_ids: list[str] = []
-    ifis: list[str] = []
-    directs: list[bool] = []
-    activity_statement_ids: list[str] = []
-    activity_ids: list[str] = []
-    for stmt in statements:
-        statement_id = stmt["id"].lower()
-        for ifi, direct in agent_links(stmt):
-            agent_ids.append(statement_id)
-            ifis.append(ifi)
-            directs.append(direct)
-        for activity_id in activity_links(stmt):
-            activity_statement_ids.append(statement_id)
-            activity_ids.append(activity_id)
-    agents = pa.table(
-        {
-            "statement_id": pa.array(agent_ids, pa.string()),
-            "ifi": pa.array(ifis, pa.string()),
-            "direct": pa.array(directs, pa.bool_()),
-        }
-    )
-    activities = pa.table(
-        {
-            "statement_id": pa.array(activity_statement_ids, pa.string()),
-            "activity_id": pa.array(activity_ids, pa.string()),
-        }
-    )
-    return agents, activities
+    return LinkRows(statements).tables()
+
+
+class LinkRows:
+    """The query link rows of prepared statements as columns of Python values: cheap to
+    build per batch and to concatenate (`extend`) before they become Arrow tables."""
+
+    def __init__(self, statements: Sequence[JsonObject] = ()) -> None:
+        self.agent_statement_ids: list[str] = []
+        self.ifis: list[str] = []
+        self.directs: list[bool] = []
+        self.activity_statement_ids: list[str] = []
+        self.activity_ids: list[str] = []
+        for stmt in statements:
+            statement_id = stmt["id"].lower()
+            for ifi, direct in agent_links(stmt):
+                self.agent_statement_ids.append(statement_id)
+                self.ifis.append(ifi)
+                self.directs.append(direct)
+            for activity_id in activity_links(stmt):
+                self.activity_statement_ids.append(statement_id)
+                self.activity_ids.append(activity_id)
+
+    def extend(self, other: LinkRows) -> None:
+        """Append the rows of `other`."""
+        self.agent_statement_ids += other.agent_statement_ids
+        self.ifis += other.ifis
+        self.directs += other.directs
+        self.activity_statement_ids += other.activity_statement_ids
+        self.activity_ids += other.activity_ids
+
+    def tables(self) -> tuple[pa.Table, pa.Table]:
+        """The ``xapi_statement_agents`` and ``xapi_statement_activities`` rows."""
+        agents = pa.table(
+            {
+                "statement_id": pa.array(self.agent_statement_ids, pa.string()),
+                "ifi": pa.array(self.ifis, pa.string()),
+                "direct": pa.array(self.directs, pa.bool_()),
+            }
+        )
+        activities = pa.table(
+            {
+                "statement_id": pa.array(self.activity_statement_ids, pa.string()),
+                "activity_id": pa.array(self.activity_ids, pa.string()),
+            }
+        )
+        return agents, activities
 
 
 def _add_agent(links: set[tuple[str, bool]], agent: JsonObject) -> None:

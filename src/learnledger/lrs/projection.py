@@ -2,7 +2,11 @@
 
 `BatchProjection` turns a batch of prepared statements (see
 `learnledger.core.xapi.prepare_statement`) into Arrow tables ready for `Engine.bulk_insert`,
-computing what both tables share (actor IFI, parsed timestamp) once per statement.
+computing what both tables share (actor IFI, parsed timestamp) once per statement. It works
+in two steps: `BatchRows` holds every column that does not depend on the commit (built
+before a batch queues for its group commit, outside the commit's critical section), and
+`BatchProjection` adds ``seq``, ``stored``, ``timestamp``, ``voided``, the statement JSON and
+the person of each learning event.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pyarrow as pa
 
 from learnledger.core.xapi import VOIDED_VERB, actor_ifi
 from learnledger.core.xapi.timestamps import duration_seconds, parse_timestamp
+from learnledger.lrs.links import LinkRows
 
 JsonObject = dict[str, Any]
 
@@ -79,29 +84,145 @@ def voiding_target(statement: JsonObject) -> str:
     return target.lower()
 
 
+class BatchRows:
+    """What the rows of a batch of prepared statements hold independently of their commit.
+
+    Everything but ``seq``, ``stored``, ``timestamp`` (the LRS fills a missing one in at
+    commit time), ``voided``, the statement JSON (which holds ``stored``) and the person of
+    a learning event: the columns of ``xapi_statements`` and ``learning_events`` and the
+    query link tables (`link_tables`). The store builds these before it queues a batch for
+    its group commit, so that the commit itself does little more than the inserts. Rows of
+    several batches combine with `concat`.
+    """
+
+    def __init__(self, statements: Sequence[JsonObject]) -> None:
+        self.count = len(statements)
+        self.actor_ifis = [actor_ifi(s["actor"]) for s in statements]
+        authority_ifis: dict[int, str] = {}
+        ids: list[str] = []
+        versions: list[str] = []
+        verb_ids: list[str] = []
+        object_types: list[str] = []
+        object_ids: list[str | None] = []
+        registrations: list[str | None] = []
+        voiding_targets: list[str | None] = []
+        authorities: list[str] = []
+        #: Positions (in the batch) of the statements about an Activity: learning events.
+        self.event_rows: list[int] = []
+        events: list[tuple[Any, ...]] = []
+        for position, stmt in enumerate(statements):
+            obj = stmt["object"]
+            verb_id: str = stmt["verb"]["id"]
+            object_type = obj.get("objectType", "Activity")
+            context = stmt.get("context")
+            authority = stmt["authority"]  # usually one object shared by the whole batch
+            authority_ifi = authority_ifis.get(id(authority))
+            if authority_ifi is None:
+                authority_ifi = authority_ifis[id(authority)] = actor_ifi(authority)
+            registration = None if context is None else context.get("registration")
+            ids.append(stmt["id"])
+            versions.append(stmt["version"])
+            verb_ids.append(verb_id)
+            object_types.append(object_type)
+            object_ids.append(
+                obj["id"] if object_type == "Activity" else _object_id(obj, object_type)
+            )
+            registrations.append(registration)
+            voiding_targets.append(obj["id"].lower() if verb_id == VOIDED_VERB else None)
+            authorities.append(authority_ifi)
+            if object_type == "Activity":
+                self.event_rows.append(position)
+                events.append(_event_fields(stmt, verb_id, registration))
+        # Python lists, not Arrow arrays: a group commit converts the lists of all its
+        # batches at once (an Arrow array per column per batch costs more for small batches).
+        self.statement_columns: dict[str, list[Any]] = {
+            "statement_id": ids,
+            "actor_ifi": self.actor_ifis,
+            "version": versions,
+            "verb_id": verb_ids,
+            "object_type": object_types,
+            "object_id": object_ids,
+            "registration": registrations,
+            "voiding_target": voiding_targets,
+            "authority_ifi": authorities,
+        }
+        self.event_columns: dict[str, list[Any]] = {
+            name: list(values) for name, values in _transpose(_EVENT_ROW_FIELDS, events).items()
+        }
+        self.links = LinkRows(statements)
+        self._link_tables: tuple[pa.Table, pa.Table] | None = None
+
+    @classmethod
+    def concat(cls, parts: Sequence[BatchRows]) -> BatchRows:
+        """The rows of several batches, in order, as one (the parts are not changed)."""
+        if len(parts) == 1:
+            return parts[0]
+        rows = cls.__new__(cls)
+        rows.count = sum(part.count for part in parts)
+        rows.event_rows = []
+        offset = 0
+        for part in parts:
+            rows.event_rows.extend(position + offset for position in part.event_rows)
+            offset += part.count
+        rows.statement_columns = _concat_columns([part.statement_columns for part in parts])
+        rows.actor_ifis = rows.statement_columns["actor_ifi"]
+        rows.event_columns = _concat_columns([part.event_columns for part in parts])
+        rows.links = LinkRows()
+        for part in parts:
+            rows.links.extend(part.links)
+        rows._link_tables = None
+        return rows
+
+    def link_tables(self) -> tuple[pa.Table, pa.Table]:
+        """The ``xapi_statement_agents`` and ``xapi_statement_activities`` rows (built once)."""
+        if self._link_tables is None:
+            self._link_tables = self.links.tables()
+        return self._link_tables
+
+    @property
+    def agent_links(self) -> pa.Table:
+        """The ``xapi_statement_agents`` rows."""
+        return self.link_tables()[0]
+
+    @property
+    def activity_links(self) -> pa.Table:
+        """The ``xapi_statement_activities`` rows."""
+        return self.link_tables()[1]
+
+
 class BatchProjection:
     """The table rows of a batch of new statements.
 
     `voided` holds the lower-case ids of the statements of the batch that are voided already
     (their voiding statement arrived first); they get no learning event. ``seq`` values are
-    `first_seq`, `first_seq` + 1, ... in batch order.
+    `first_seq`, `first_seq` + 1, ... in batch order. `rows` are the batch's `BatchRows`
+    when the caller built them already (they must be of exactly these statements).
     """
 
     def __init__(
-        self, statements: Sequence[JsonObject], *, voided: Collection[str], first_seq: int
+        self,
+        statements: Sequence[JsonObject],
+        *,
+        voided: Collection[str],
+        first_seq: int,
+        rows: BatchRows | None = None,
     ) -> None:
+        self.rows = rows if rows is not None else BatchRows(statements)
+        if self.rows.count != len(statements):
+            raise ValueError("the rows given are not those of the statements")
         self.statements = statements
         self.first_seq = first_seq
-        self.voided = [s["id"].lower() in voided for s in statements]
-        self.actor_ifis = [actor_ifi(s["actor"]) for s in statements]
-        self.event_rows = [
-            k
-            for k, s in enumerate(statements)
-            if s["object"].get("objectType", "Activity") == "Activity" and not self.voided[k]
-        ]
+        self.voided = [s["id"].lower() in voided for s in statements] if voided else None
+        self.actor_ifis = self.rows.actor_ifis
+        flags = self.voided
+        self.event_rows = (
+            self.rows.event_rows
+            if flags is None
+            else [k for k in self.rows.event_rows if not flags[k]]
+        )
         # Columns both tables share, converted once.
         self.shared = {
-            "id": pa.array([s["id"] for s in statements], pa.string()),
+            "id": pa.array(self.rows.statement_columns["statement_id"], pa.string()),
             "actor_ifi": pa.array(self.actor_ifis, pa.string()),
             "timestamp": _timestamps([s["timestamp"] for s in statements]),
             "stored": _timestamps([s["stored"] for s in statements]),
@@ -114,100 +235,80 @@ class BatchProjection:
 
     def statement_table(self) -> pa.Table:
         """The ``xapi_statements`` rows."""
-        authority_ifis: dict[int, str] = {}
-        versions: list[str] = []
-        verb_ids: list[str] = []
-        object_types: list[str] = []
-        object_ids: list[str | None] = []
-        registrations: list[str | None] = []
-        voiding_targets: list[str | None] = []
-        authorities: list[str] = []
-        texts: list[str] = []
         dumps = orjson.dumps
-        for stmt in self.statements:
-            obj = stmt["object"]
-            verb_id = stmt["verb"]["id"]
-            object_type = obj.get("objectType", "Activity")
-            context = stmt.get("context")
-            authority = stmt["authority"]  # usually one object shared by the whole batch
-            authority_ifi = authority_ifis.get(id(authority))
-            if authority_ifi is None:
-                authority_ifi = authority_ifis[id(authority)] = actor_ifi(authority)
-            versions.append(stmt["version"])
-            verb_ids.append(verb_id)
-            object_types.append(object_type)
-            object_ids.append(
-                obj["id"] if object_type == "Activity" else _object_id(obj, object_type)
-            )
-            registrations.append(None if context is None else context.get("registration"))
-            voiding_targets.append(obj["id"].lower() if verb_id == VOIDED_VERB else None)
-            authorities.append(authority_ifi)
-            texts.append(dumps(stmt).decode())
         count = len(self.statements)
         shared = self.shared
         return _table(
             STATEMENT_COLUMNS,
-            statement_id=shared["id"],
+            **{
+                **self.rows.statement_columns,
+                "statement_id": shared["id"],
+                "actor_ifi": shared["actor_ifi"],
+            },
             seq=pa.array(range(self.first_seq, self.first_seq + count), pa.int64()),
             stored=shared["stored"],
             timestamp=shared["timestamp"],
-            actor_ifi=shared["actor_ifi"],
-            voided=self.voided,
-            version=versions,
-            verb_id=verb_ids,
-            object_type=object_types,
-            object_id=object_ids,
-            registration=registrations,
-            voiding_target=voiding_targets,
-            authority_ifi=authorities,
-            statement=texts,
+            voided=[False] * count if self.voided is None else self.voided,
+            statement=[dumps(stmt).decode() for stmt in self.statements],
         )
 
     def event_table(self, person_ids: Mapping[str, str]) -> pa.Table:
         """The ``learning_events`` rows; actors missing from `person_ids` get NULL."""
-        rows = []
-        for k in self.event_rows:
-            stmt = self.statements[k]
-            context = stmt.get("context") or _EMPTY
-            result = stmt.get("result") or _EMPTY
-            score = result.get("score") or _EMPTY
-            duration = result.get("duration")
-            verb_id: str = stmt["verb"]["id"]
-            rows.append(
-                (
-                    person_ids.get(self.actor_ifis[k]),
-                    verb_id,
-                    _verb_name(verb_id),
-                    stmt["object"]["id"],
-                    _first_parent(context),
-                    context.get("registration"),
-                    score.get("scaled"),
-                    score.get("raw"),
-                    score.get("min"),
-                    score.get("max"),
-                    result.get("success"),
-                    result.get("completion"),
-                    None if duration is None else _duration_seconds(duration),
-                    result.get("response"),
-                    _progress(result),
-                )
-            )
+        columns = self.rows.event_columns
+        if self.voided is not None:
+            flags = self.voided
+            keep = [not flags[k] for k in self.rows.event_rows]
+            columns = {
+                name: [value for value, kept in zip(column, keep, strict=True) if kept]
+                for name, column in columns.items()
+            }
         take = pa.array(self.event_rows, pa.int64())
         shared = {name: column.take(take) for name, column in self.shared.items()}
+        ifis = self.actor_ifis
         return _table(
             EVENT_COLUMNS,
+            **columns,
             event_id=shared["id"],
             actor_ifi=shared["actor_ifi"],
             timestamp=shared["timestamp"],
             stored=shared["stored"],
-            **_transpose(_EVENT_ROW_FIELDS, rows),
+            person_id=[person_ids.get(ifis[k]) for k in self.event_rows],
         )
 
 
+def _event_fields(stmt: JsonObject, verb_id: str, registration: str | None) -> tuple[Any, ...]:
+    """The `_EVENT_ROW_FIELDS` of a statement about an Activity."""
+    context = stmt.get("context") or _EMPTY
+    result = stmt.get("result") or _EMPTY
+    score = result.get("score") or _EMPTY
+    duration = result.get("duration")
+    return (
+        verb_id,
+        _verb_name(verb_id),
+        stmt["object"]["id"],
+        _first_parent(context),
+        registration,
+        score.get("scaled"),
+        score.get("raw"),
+        score.get("min"),
+        score.get("max"),
+        result.get("success"),
+        result.get("completion"),
+        None if duration is None else _duration_seconds(duration),
+        result.get("response"),
+        _progress(result),
+    )
+
+
+def _concat_columns(parts: Sequence[Mapping[str, list[Any]]]) -> dict[str, list[Any]]:
+    """Columns of several batches, concatenated name by name."""
+    return {name: [value for part in parts for value in part[name]] for name in parts[0]}
+
+
 _EMPTY: JsonObject = {}
-# The per-row fields of learning events, in the order of their row tuples.
+# The learning_events fields of `_event_fields`, in the order of its tuples (the person,
+# event id, actor, timestamp and stored time are added at commit).
 _EVENT_ROW_FIELDS = (
-    "person_id",
     "verb_id",
     "verb",
     "activity_id",

@@ -5,6 +5,11 @@
   their members' identifiers, Activities to their id, Verbs to their id.
 - ``canonical``: Activities carry the LRS's canonical definition and every language map of
   Activities and Verbs keeps only the language that best fits ``Accept-Language``.
+
+`for_version` first puts a stored statement in the form of the xAPI version the client
+speaks (see its docstring and docs/lrs.md, Protocol details): statements stored under 2.0.0
+are served to 1.0.x clients without 2.0-only properties, and 1.0.x timestamps that are not
+RFC 3339 are served to 2.0 clients in UTC.
 """
 
 from __future__ import annotations
@@ -12,13 +17,88 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from learnledger.core.xapi.checks import Invalid
+from learnledger.core.xapi.timestamps import check_timestamp_v2, normalise_timestamp
 from learnledger.lrs.links import mentioned_activities
 
 JsonObject = dict[str, Any]
 Transform = Callable[[JsonObject], JsonObject]
 
 _IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
+#: Context properties xAPI 2.0 added; 1.0.x has nothing to convert them into.
+CONTEXT_2_0_ONLY = ("contextAgents", "contextGroups")
+#: The ``version`` a statement of the 1.0.x data model carries (xAPI 1.0.3 Data 2.4.10).
+VERSION_1_0 = "1.0.0"
 _COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
+
+
+def for_version(stmt: JsonObject, version: str) -> JsonObject:
+    """`stmt` (as stored) in a form valid under xAPI `version`, the version the client speaks.
+
+    For 1.0.x clients a statement stored under 2.0 loses ``context.contextAgents`` and
+    ``context.contextGroups`` (also in a SubStatement) and its ``version`` becomes
+    ``1.0.0``: 1.0.3 defines neither property and only accepts versions starting with
+    ``1.0.``. Everything else in the 2.0 data model is valid 1.0.3 (RFC 3339 timestamps are
+    ISO 8601). For 2.0 clients a statement stored under 1.0.x keeps its version (xAPI 2.0
+    accepts 1.0.x versions), but a ``timestamp`` or ``stored`` that is ISO 8601 without
+    being RFC 3339 (basic format, an offset without minutes) is served in UTC, the same
+    instant. `stmt` is returned itself when nothing changes, else a changed copy.
+    """
+    if version.startswith("1.0"):
+        return _downgrade_to_1_0(stmt)
+    return _upgrade_timestamps(stmt)
+
+
+def _downgrade_to_1_0(stmt: JsonObject) -> JsonObject:
+    out = _without_2_0_context(stmt)
+    stated = out.get("version")
+    if stated is not None and not stated.startswith("1.0"):
+        out = out if out is not stmt else dict(stmt)
+        out["version"] = VERSION_1_0
+    obj = out["object"]
+    if obj.get("objectType") == "SubStatement":
+        sub = _without_2_0_context(obj)
+        if sub is not obj:
+            out = out if out is not stmt else dict(stmt)
+            out["object"] = sub
+    return out
+
+
+def _without_2_0_context(stmt: JsonObject) -> JsonObject:
+    context = stmt.get("context")
+    if not context or not any(key in context for key in CONTEXT_2_0_ONLY):
+        return stmt
+    kept = {key: value for key, value in context.items() if key not in CONTEXT_2_0_ONLY}
+    out = dict(stmt)
+    if kept:
+        out["context"] = kept
+    else:
+        del out["context"]
+    return out
+
+
+def _upgrade_timestamps(stmt: JsonObject) -> JsonObject:
+    out = stmt
+    for key in ("timestamp", "stored"):
+        value = stmt.get(key)
+        if isinstance(value, str) and not _is_rfc3339(value):
+            out = out if out is not stmt else dict(stmt)
+            out[key] = normalise_timestamp(value)
+    obj = stmt["object"]
+    if obj.get("objectType") == "SubStatement":
+        value = obj.get("timestamp")
+        if isinstance(value, str) and not _is_rfc3339(value):
+            out = out if out is not stmt else dict(stmt)
+            out["object"] = {**obj, "timestamp": normalise_timestamp(value)}
+    return out
+
+
+def _is_rfc3339(value: str) -> bool:
+    try:
+        check_timestamp_v2(value)
+    except Invalid:
+        return False
+    return True
 
 
 def ids_agent(agent: JsonObject) -> JsonObject:

@@ -28,12 +28,11 @@ from learnledger.core.xapi import (
 from learnledger.core.xapi.formats import is_uuid
 from learnledger.core.xapi.timestamps import format_timestamp, parse_timestamp
 from learnledger.errors import ConflictError, StorageError, ValidationError
-from learnledger.lrs.activities import ActivityStore
+from learnledger.lrs.activities import ActivityStore, batch_definitions, combine_definitions
 from learnledger.lrs.attachments import Attachment, AttachmentStore, check_attachments
 from learnledger.lrs.group_commit import GroupCommitter, PendingBatch
-from learnledger.lrs.links import link_tables
-from learnledger.lrs.projection import BatchProjection, is_voiding, voiding_target
-from learnledger.lrs.signatures import verify_signatures
+from learnledger.lrs.projection import BatchProjection, BatchRows, is_voiding, voiding_target
+from learnledger.lrs.signatures import TrustedSigners, verify_signatures
 from learnledger.storage.engine import Engine
 
 JsonObject = dict[str, Any]
@@ -73,7 +72,13 @@ _INIT_SEQ_SQL = (
     "ON CONFLICT (name) DO NOTHING"
 )
 _SEQ_COUNTER = "statement_seq"
-_LINK_TABLES = ("xapi_statement_agents", "xapi_statement_activities")
+# What `store` prepares for the commit in `PendingBatch.extra` (see `_commit_attempt`).
+_ROWS = "rows"
+_DEFINITIONS = "definitions"
+# Batches at least this large get their rows built before they queue. Smaller ones (single
+# statements) leave it to the commit: they would queue later, and the groups of concurrent
+# single-statement writers, whose size decides the cost per statement, would shrink.
+_PREBUILD_MIN = 16
 
 _COMMITTERS: weakref.WeakKeyDictionary[Engine, GroupCommitter] = weakref.WeakKeyDictionary()
 _COMMITTERS_GUARD = threading.Lock()
@@ -89,8 +94,9 @@ class StatementStore:
     follows commit order.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, trusted_signers: TrustedSigners | None = None) -> None:
         self.engine = engine
+        self.trusted_signers = trusted_signers
         with _COMMITTERS_GUARD:
             self._committer = _COMMITTERS.setdefault(engine, GroupCommitter())
         self.activities = ActivityStore(engine)
@@ -123,7 +129,7 @@ class StatementStore:
         validate_statements(statements, version)
         if attachments is not None:
             check_attachments(statements, attachments)
-            verify_signatures(statements, attachments, version)
+            verify_signatures(statements, attachments, version, self.trusted_signers)
         if not statements:
             return []
         moment = stored if stored is not None else datetime.now(UTC)
@@ -139,6 +145,11 @@ class StatementStore:
             define=define,
             stored_given=stored is not None,
         )
+        if len(prepared) >= _PREBUILD_MIN:
+            # Everything the rows need but the commit's time, sequence numbers and lookups,
+            # built here: concurrent writers do it while the group before them commits.
+            batch.extra[_ROWS] = BatchRows(prepared)
+            batch.extra[_DEFINITIONS] = batch_definitions(prepared) if define else {}
         self._committer.submit(batch, self._commit_group, _now)
         return [p["id"] for p in prepared]
 
@@ -187,6 +198,10 @@ class StatementStore:
         primary key of ``xapi_statements`` refuses a stored id (finding them costs a join
         with the whole table). When the attempt fails, the group is written again with the
         lookup, which sorts out duplicates and conflicts (and reports any other failure).
+
+        When every statement of the batches written is new (the usual case), their rows and
+        Activity definitions prepared by `store` are combined; otherwise the rows of the new
+        statements are built here.
         """
         try:
             return self._commit_attempt(group, check_stored=False)
@@ -199,7 +214,7 @@ class StatementStore:
         errors: dict[int, BaseException] = {}
         definitions: dict[str, JsonObject] = {}
         keys = sorted({key for batch in group for key, _ in batch.candidates})
-        actors = {actor_ifi(p["actor"]) for batch in group for p in batch.prepared}
+        actors = {ifi for batch in group for ifi in _actor_ifis(batch)}
         with self.engine.transaction():
             last_seq = self._reserve_seq(len(keys))
             found = self._lookup(keys, actors, check_stored=check_stored)
@@ -207,12 +222,14 @@ class StatementStore:
             accepted: dict[str, tuple[JsonObject, JsonObject]] = {}
             new: list[JsonObject] = []
             writers: list[PendingBatch] = []
+            whole = True  # every statement of the writers is new
             for position, batch in enumerate(group):
                 try:
                     fresh = _new_statements(batch, existing, accepted)
                 except ConflictError as exc:
                     errors[position] = exc
                     continue
+                whole = whole and len(fresh) == len(batch.prepared)
                 for index in fresh:
                     key = batch.prepared[index]["id"].lower()
                     accepted[key] = (batch.statements[index], batch.prepared[index])
@@ -224,16 +241,18 @@ class StatementStore:
                 moment: datetime = group[0].extra["moment"]
                 new_ids = {id(p) for p in new}
                 _stamp(writers, new_ids, moment)
-                self._write(new, found, first_seq=last_seq + 1)
-                definitions = self._write_extras(writers, new_ids, moment)
+                rows = BatchRows.concat([_rows(b) for b in writers]) if whole else None
+                self._write(new, found, first_seq=last_seq + 1, rows=rows)
+                definitions = self._write_extras(writers, new_ids, moment, whole=whole)
         self.activities.remember(definitions)  # committed: safe to rely on
         return errors
 
     def _write_extras(
-        self, writers: list[PendingBatch], new_ids: set[int], moment: datetime
+        self, writers: list[PendingBatch], new_ids: set[int], moment: datetime, *, whole: bool
     ) -> dict[str, JsonObject]:
         """Attachment payloads and Activity definitions of the newly stored statements;
-        returns the definitions merged (see `ActivityStore.merge`)."""
+        returns the definitions merged (see `ActivityStore.merge`). With `whole` (every
+        statement of `writers` is new) the definitions `store` gathered are used."""
         payloads = [a for batch in writers for a in batch.attachments.values()]
         if payloads:
             self.attachments.put(payloads, stored=moment)
@@ -242,6 +261,9 @@ class StatementStore:
             return {}
         # The latest stored time, not the clock: a demo stored "in the past" stays reproducible.
         updated = max(parse_timestamp(text) for text in {p["stored"] for p in defining})
+        if whole:
+            incoming = combine_definitions(_definitions(b) for b in writers if b.define)
+            return self.activities.merge_definitions(incoming, updated=updated)
         return self.activities.merge(defining, updated=updated)
 
     def _lookup(self, keys: list[str], actors: Collection[str], *, check_stored: bool) -> _Lookup:
@@ -269,9 +291,17 @@ class StatementStore:
         rows = self.engine.fetch_all(_STATEMENTS_SQL, [",".join(found)])
         return {str(statement_id): text for statement_id, text in rows}
 
-    def _write(self, new: list[JsonObject], found: _Lookup, *, first_seq: int) -> None:
+    def _write(
+        self,
+        new: list[JsonObject],
+        found: _Lookup,
+        *,
+        first_seq: int,
+        rows: BatchRows | None = None,
+    ) -> None:
         """Insert `new` (prepared, not stored yet) with ``seq`` from `first_seq` on, their
-        query links, and apply their voiding, in the open transaction."""
+        query links, and apply their voiding, in the open transaction. `rows` are the
+        `BatchRows` of exactly `new`, when built already."""
         by_key = {p["id"].lower(): p for p in new}
         targets = {voiding_target(p) for p in new if is_voiding(p)}
         voided = {t for t in targets if t in by_key and not is_voiding(by_key[t])}
@@ -282,11 +312,15 @@ class StatementStore:
             self.engine.execute(_DROP_EVENTS_SQL, [ids])
         # Voiding statements stored before their target arrives void it on arrival.
         voided.update(key for key in found.voided if key in by_key and not is_voiding(by_key[key]))
-        projection = BatchProjection(new, voided=voided, first_seq=first_seq)
+        projection = BatchProjection(new, voided=voided, first_seq=first_seq, rows=rows)
         self.engine.bulk_insert("xapi_statements", projection.statement_table())
-        for table, rows in zip(_LINK_TABLES, link_tables(new), strict=True):
-            if rows.num_rows:
-                self.engine.bulk_insert(table, rows)
+        agent_links, activity_links = projection.rows.link_tables()
+        for table, link_rows in (
+            ("xapi_statement_agents", agent_links),
+            ("xapi_statement_activities", activity_links),
+        ):
+            if link_rows.num_rows:
+                self.engine.bulk_insert(table, link_rows)
         if projection.event_rows:
             self.engine.bulk_insert("learning_events", projection.event_table(found.persons))
 
@@ -312,6 +346,26 @@ class _Lookup:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _actor_ifis(batch: PendingBatch) -> list[str]:
+    """The actor IFIs of the statements of `batch`."""
+    rows: BatchRows | None = batch.extra.get(_ROWS)
+    if rows is not None:
+        return rows.actor_ifis
+    return [actor_ifi(p["actor"]) for p in batch.prepared]
+
+
+def _rows(batch: PendingBatch) -> BatchRows:
+    """The `BatchRows` of all statements of `batch` (built by `store`, or now)."""
+    rows: BatchRows | None = batch.extra.get(_ROWS)
+    return BatchRows(batch.prepared) if rows is None else rows
+
+
+def _definitions(batch: PendingBatch) -> dict[str, JsonObject]:
+    """The `batch_definitions` of all statements of `batch` (gathered by `store`, or now)."""
+    definitions: dict[str, JsonObject] | None = batch.extra.get(_DEFINITIONS)
+    return batch_definitions(batch.prepared) if definitions is None else definitions
 
 
 def _new_statements(

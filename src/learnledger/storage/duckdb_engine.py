@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import duckdb
 import pyarrow as pa
@@ -71,6 +71,36 @@ def parse_duckdb_url(url: str) -> tuple[str, dict[str, Any]]:
         raise StorageError(f"not a DuckDB URL: {url!r}")
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
     return path or MEMORY, dict(parse_qsl(parts.query))
+
+
+#: DuckDB settings for a long-running server that ingests continuously (`learnledger serve`),
+#: used unless its URL sets them. With DuckDB's default (a checkpoint after 16 MB of WAL) the
+#: LRS checkpoints every few thousand statements, and a checkpoint costs more the larger the
+#: table (it writes the indexes out again), so the CPU cost per statement grows with the
+#: table; a larger threshold checkpoints about 16 times less often (the WAL to replay after
+#: a crash grows accordingly; a clean shutdown checkpoints). See docs/benchmarks.md.
+SERVER_OPTIONS: dict[str, str] = {"checkpoint_threshold": "256MB"}
+# Other names DuckDB accepts for a setting.
+_SETTING_ALIASES = {
+    "checkpoint_threshold": frozenset({"checkpoint_threshold", "wal_autocheckpoint"})
+}
+
+
+def with_default_options(url: str, defaults: Mapping[str, str]) -> str:
+    """`url` with the settings of `defaults` that it does not set (under any name) added as
+    query parameters; URLs of other engines are returned unchanged."""
+    if urlsplit(url).scheme != "duckdb":
+        return url
+    query = urlsplit(url).query
+    given = {name.lower() for name, _ in parse_qsl(query)}
+    missing = {
+        name: value
+        for name, value in defaults.items()
+        if not given & _SETTING_ALIASES.get(name, frozenset({name}))
+    }
+    if not missing:
+        return url
+    return f"{url}{'&' if query else '?'}{urlencode(missing)}"
 
 
 class DuckDBEngine(Engine):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from learnledger.core.model.entities import (
     assessment,
+    dataset_imports,
     governance,
+    identity,
     ingest,
     learning,
     lrs_documents,
@@ -52,4 +54,24 @@ M0003_INGEST = Migration(
     operations=(*(CreateTable(entity) for entity in ingest.ENTITIES), *ingest.OPERATIONS),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (M0001_CANONICAL_MODEL, M0002_LRS, M0003_INGEST)
+M0004_IDENTITY = Migration(
+    id="0004_identity",
+    description="Identity resolution: link method and rule, person merges and splits, blocked "
+    "links, rule versions.",
+    operations=(*(CreateTable(entity) for entity in identity.ENTITIES), *identity.OPERATIONS),
+)
+
+M0005_DATASET_IMPORTS = Migration(
+    id="0005_dataset_imports",
+    description="Dataset imports: interaction counts on learning events, the file of a "
+    "quarantined row.",
+    operations=dataset_imports.OPERATIONS,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    M0001_CANONICAL_MODEL,
+    M0002_LRS,
+    M0003_INGEST,
+    M0004_IDENTITY,
+    M0005_DATASET_IMPORTS,
+)

@@ -20,9 +20,11 @@ from learnledger.core.xapi.formats import is_uuid
 from learnledger.core.xapi.timestamps import parse_timestamp
 from learnledger.errors import NotFoundError, ValidationError
 from learnledger.lrs.attachments import Attachment, parse_multipart, statement_attachments
+from learnledger.lrs.signatures import TrustedSigners
 from learnledger.lrs.statement_formats import (
     activity_ids,
     canonical_format,
+    for_version,
     ids_format,
     parse_accept_language,
 )
@@ -58,7 +60,9 @@ def statement_store(request: Request) -> StatementStore:
     state = request.app.state
     store: StatementStore | None = getattr(state, "statement_store", None)
     if store is None:
-        store = state.statement_store = StatementStore(state.engine)
+        signers = state.settings.lrs_trusted_signers
+        trusted = TrustedSigners.load(signers) if signers else None
+        store = state.statement_store = StatementStore(state.engine, trusted)
     return store
 
 
@@ -173,6 +177,7 @@ async def _get_single(x: XAPIRequest, store: StatementStore) -> Response:
 def _formatted(
     store: StatementStore, x: XAPIRequest, statements: list[JsonObject], fmt: str
 ) -> list[JsonObject]:
+    statements = [for_version(s, x.version) for s in statements]
     if fmt == "ids":
         return [ids_format(s) for s in statements]
     if fmt == "canonical":

@@ -1,0 +1,462 @@
+"""Bulk loading of trusted, generated xAPI statements (the demo's millions of statements).
+
+`StatementBulkLoader` writes exactly the rows `StatementStore.store` would write for the same
+statements, authority and stored times (``xapi_statements``, the query link tables, the
+``learning_events`` projection and the canonical Activity definitions), so the LRS answers
+queries for them as if they had been POSTed, but set-based:
+
+- the secondary indexes of those four tables are dropped when the load begins and created
+  again, each in one pass over the loaded rows, when it finishes (primary keys stay: DuckDB
+  cannot drop them, and they refuse repeated ids);
+- statements are gathered into chunks of `chunk_statements` and each chunk is appended as
+  Arrow tables in one transaction (DuckDB scans them, PostgreSQL takes them through COPY),
+  built by the same helpers the live store uses (`BatchProjection` and its link rows); a writer
+  thread appends one chunk while the caller produces the next;
+- validation is done once per statement *template*: a statement is validated in full when its
+  shape (properties present, the verb, object and contextActivities objects it shares with
+  earlier statements, the keys and value types of its context and result extensions) or its
+  actor has not been seen yet. What varies inside a template is checked in bulk: ids are
+  UUIDs and unique (primary key), timestamps and registrations parse (Arrow and the database),
+  scores lie in their ranges;
+- Activity definitions are merged in memory, call by call (each `add` is one batch, as one
+  `store` call is), and written once at the end with the stored time of the batch that last
+  changed each.
+
+It is for one writer on a database no one else writes to at the time (a demo build, a
+migration of generated history): live writers would pay for the missing indexes. Voiding
+statements are refused (they change earlier rows; store them through `StatementStore`), and
+there are no attachment payloads. When the load fails, the rows it wrote are deleted again
+and the indexes restored; nothing of it stays.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from learnledger.core.model.catalog import current_entities
+from learnledger.core.xapi import (
+    VOIDED_VERB,
+    prepare_statement,
+    validate_authority,
+    validate_statements,
+)
+from learnledger.errors import LearnLedgerError, ValidationError
+from learnledger.lrs.activities import ActivityStore, batch_definitions, merge_definition
+from learnledger.lrs.person_links import person_ids_for
+from learnledger.lrs.projection import BatchProjection
+from learnledger.storage.ddl import create_index_sql
+from learnledger.storage.dialect import dialect_for
+from learnledger.storage.engine import Engine
+
+JsonObject = dict[str, Any]
+
+#: The tables a load writes, in the order rows are appended (statements before their links).
+TABLES = (
+    "xapi_statements",
+    "xapi_statement_agents",
+    "xapi_statement_activities",
+    "learning_events",
+)
+_LINK_TABLES = ("xapi_statement_agents", "xapi_statement_activities")
+# The sequence counter of `StatementStore` (see its module): the row lock orders writers.
+_SEQ_COUNTER = "statement_seq"
+_RESERVE_SEQ_SQL = "UPDATE lrs_counters SET value = value + ? WHERE name = ? RETURNING value"
+_INIT_SEQ_SQL = (
+    "INSERT INTO lrs_counters (name, value) SELECT ?, COALESCE(MAX(seq), 0) FROM xapi_statements "
+    "ON CONFLICT (name) DO NOTHING"
+)
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_DELETE_ACTIVITIES_SQL = (
+    "DELETE FROM xapi_activities WHERE activity_id IN (SELECT unnest(CAST(? AS TEXT[])))"
+)
+_LOADED = "SELECT statement_id FROM xapi_statements WHERE seq BETWEEN ? AND ?"
+_UNDO_SQL = {
+    "xapi_statement_agents": f"DELETE FROM xapi_statement_agents WHERE statement_id IN ({_LOADED})",
+    "xapi_statement_activities": (
+        f"DELETE FROM xapi_statement_activities WHERE statement_id IN ({_LOADED})"
+    ),
+    "learning_events": f"DELETE FROM learning_events WHERE event_id IN ({_LOADED})",
+    "xapi_statements": "DELETE FROM xapi_statements WHERE seq BETWEEN ? AND ?",
+}
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+#: Templates remembered at most; a full memory is cleared (and validates again), not grown.
+TEMPLATE_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class BulkLoadSummary:
+    """What a finished load wrote."""
+
+    statements: int
+    activities: int
+
+
+class StatementBulkLoader:
+    """Loads trusted statements in bulk; use as a context manager (see the module docstring).
+
+    ```python
+    with StatementBulkLoader(engine, authority=AUTHORITY) as loader:
+        for statements, stored in batches:
+            loader.add(statements, stored=stored)
+    summary = loader.summary
+    ```
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        authority: JsonObject,
+        version: str = "2.0.0",
+        chunk_statements: int = 200_000,
+    ) -> None:
+        validate_authority(authority)
+        if chunk_statements < 1:
+            raise ValidationError("chunk_statements", "must be at least 1")
+        self.engine = engine
+        self.authority = authority
+        self.version = version
+        self.chunk_statements = chunk_statements
+        self.summary: BulkLoadSummary | None = None
+        self._validator = TemplateValidator(version)
+        self._activities = ActivityStore(engine)
+        self._definitions: dict[str, tuple[JsonObject, JsonObject | None, datetime | None]] = {}
+        self._persons: dict[str, str | None] = {}
+        self._pending: list[JsonObject] = []
+        self._added = 0
+        self._writer: _ChunkWriter | None = None
+        self._dropped: list[str] = []
+
+    # -- the load ----------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self.begin()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if error is None:
+            self.finish()
+        else:
+            self.abort()
+
+    def begin(self) -> None:
+        """Drop the secondary indexes of the tables the load writes and start the writer."""
+        if self._writer is not None:
+            raise LearnLedgerError("the bulk load has begun already")
+        entities = current_entities()
+        quote = dialect_for(self.engine.name).quote
+        with self.engine.transaction():
+            for table in TABLES:
+                for index in entities[table].indexes:
+                    self.engine.execute(f"DROP INDEX IF EXISTS {quote(index.name)}")
+        self._dropped = list(TABLES)
+        self._writer = _ChunkWriter(self.engine)
+
+    def add(self, statements: Sequence[JsonObject], *, stored: datetime) -> None:
+        """Queue one batch of statements, stored at `stored` (as one `StatementStore.store`
+        call with that `stored` would); they are written in chunks. Raises
+        `ValidationError` naming ``statement[i]`` of this batch for an invalid statement."""
+        writer = self._require_writer()
+        writer.raise_failure()
+        if not statements:
+            return
+        self._validator.check(statements)
+        for index, statement in enumerate(statements):
+            if statement["verb"]["id"] == VOIDED_VERB:
+                raise ValidationError(
+                    f"statement[{index}].verb", "voiding statements cannot be bulk loaded"
+                )
+        authority, version = self.authority, self.version
+        prepared = [
+            prepare_statement(s, authority=authority, stored=stored, version=version)
+            for s in statements
+        ]
+        self._merge_definitions(prepared, stored)
+        self._pending.extend(prepared)
+        self._added += len(prepared)
+        if len(self._pending) >= self.chunk_statements:
+            self._flush()
+
+    def finish(self) -> BulkLoadSummary:
+        """Write what is pending, the Activity definitions and the indexes; return the summary."""
+        writer = self._require_writer()
+        try:
+            self._flush()
+            writer.close()
+            self._restore_indexes()
+            activities = self._write_definitions()
+        except BaseException:
+            self.abort()
+            raise
+        self._writer = None
+        self.summary = BulkLoadSummary(statements=self._added, activities=activities)
+        return self.summary
+
+    def abort(self) -> None:
+        """Delete every row this load wrote and restore the indexes (after a failure)."""
+        writer = self._writer
+        if writer is None:
+            return
+        writer.close(raise_failure=False)
+        with self.engine.transaction():
+            for first, last in writer.seq_ranges:
+                for table in reversed(TABLES):
+                    self.engine.execute(_UNDO_SQL[table], [first, last])
+        self._restore_indexes()
+        self._writer = None
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _require_writer(self) -> _ChunkWriter:
+        if self._writer is None:
+            raise LearnLedgerError("the bulk load has not begun (use it as a context manager)")
+        return self._writer
+
+    def _flush(self) -> None:
+        """Turn the pending statements into table rows and hand them to the writer."""
+        chunk, self._pending = self._pending, []
+        if not chunk:
+            return
+        projection = BatchProjection(chunk, voided=(), first_seq=0)
+        statements = projection.statement_table()
+        agents, activities = projection.rows.agent_links, projection.rows.activity_links
+        events = projection.event_table(self._person_ids(projection.event_actor_ifis()))
+        _check_uuids(statements.column("statement_id"))
+        _check_scores(events)
+        self._require_writer().put(_Chunk(statements, agents, activities, events))
+
+    def _person_ids(self, ifis: set[str]) -> dict[str, str]:
+        unknown = [ifi for ifi in ifis if ifi not in self._persons]
+        if unknown:
+            found = person_ids_for(self.engine, unknown)
+            for ifi in unknown:
+                self._persons[ifi] = found.get(ifi)
+        return {ifi: person for ifi in ifis if (person := self._persons[ifi]) is not None}
+
+    def _merge_definitions(self, prepared: list[JsonObject], stored: datetime) -> None:
+        """Fold this batch's definitions into the running ones; an Activity's ``updated`` is
+        the stored time of the last batch that changed its definition."""
+        incoming = batch_definitions(prepared)
+        unseen = [activity_id for activity_id in incoming if activity_id not in self._definitions]
+        if unseen:
+            before = self._activities.definitions(unseen)
+            for activity_id in unseen:
+                old = before.get(activity_id)
+                self._definitions[activity_id] = (old or {}, old, None)
+        for activity_id, definition in incoming.items():
+            current, original, _ = self._definitions[activity_id]
+            merged = merge_definition(current, definition) if current else definition
+            if merged != current:
+                self._definitions[activity_id] = (merged, original, stored)
+
+    def _write_definitions(self) -> int:
+        changed = {
+            activity_id: (merged, updated)
+            for activity_id, (merged, original, updated) in self._definitions.items()
+            if updated is not None and merged != original
+        }
+        if not changed:
+            return 0
+        ids = sorted(changed)
+        table = pa.table(
+            {
+                "activity_id": pa.array(ids, pa.string()),
+                "definition": pa.array([_dumps(changed[i][0]) for i in ids], pa.string()),
+                "updated": pa.array([changed[i][1] for i in ids], _TIMESTAMP),
+            }
+        )
+        with self.engine.transaction():
+            self.engine.execute(_DELETE_ACTIVITIES_SQL, [ids])
+            self.engine.bulk_insert("xapi_activities", table)
+        return len(ids)
+
+    def _restore_indexes(self) -> None:
+        """Create the secondary indexes of the loaded tables, one pass over the rows each."""
+        entities = current_entities()
+        dialect = dialect_for(self.engine.name)
+        for table in self._dropped:
+            for index in entities[table].indexes:
+                with self.engine.transaction():
+                    sql = create_index_sql(dialect, table, index, if_not_exists=True)
+                    self.engine.execute(sql)
+        self._dropped = []
+
+
+class TemplateValidator:
+    """Validates statements once per template and actor (see the module docstring).
+
+    Templates are keyed by the identity of the objects statements share (verb, object,
+    contextActivities); the validator keeps those objects alive, so an id cannot be reused by
+    another object while its template is remembered.
+    """
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self._templates: set[Hashable] = set()
+        self._actors: set[int] = set()
+        self._pinned: list[Any] = []
+        self.validated = 0
+
+    def check(self, statements: Sequence[JsonObject]) -> None:
+        """Validate in full those of `statements` with a new template or actor."""
+        templates, actors = self._templates, self._actors
+        if len(templates) + len(actors) > TEMPLATE_LIMIT:
+            templates.clear()
+            actors.clear()
+            self._pinned.clear()
+        for index, statement in enumerate(statements):
+            key = _template_key(statement)
+            actor = statement.get("actor")
+            if key in templates and id(actor) in actors:
+                continue
+            try:
+                validate_statements([statement], self.version)
+            except ValidationError as exc:
+                raise ValidationError(
+                    exc.path.replace("statement[0]", f"statement[{index}]", 1), exc.reason
+                ) from exc
+            self.validated += 1
+            templates.add(key)
+            actors.add(id(actor))
+            context = statement.get("context") or {}
+            self._pinned.append(
+                (actor, statement["verb"], statement["object"], context.get("contextActivities"))
+            )
+
+
+def _template_key(statement: JsonObject) -> Hashable:
+    """What a statement shares with the others of its template (see `TemplateValidator`)."""
+    context = statement.get("context")
+    result = statement.get("result")
+    return (
+        tuple(statement),
+        id(statement["verb"]),
+        id(statement["object"]),
+        None
+        if context is None
+        else (
+            tuple(context),
+            id(context.get("contextActivities")),
+            _shape(context.get("extensions")),
+        ),
+        None
+        if result is None
+        else (tuple(result), _shape(result.get("score")), _shape(result.get("extensions"))),
+    )
+
+
+def _shape(value: Any) -> Hashable:
+    """Keys and value types of a small object (extensions, score)."""
+    if type(value) is not dict:
+        return type(value).__name__
+    return tuple((key, type(item)) for key, item in value.items())
+
+
+def _check_uuids(ids: pa.ChunkedArray) -> None:
+    ok = pc.match_substring_regex(ids, _UUID)
+    if not pc.all(ok).as_py():
+        position = pc.index(ok, False).as_py()
+        raise ValidationError("statement.id", f"{ids[position].as_py()!r} is not a UUID")
+
+
+def _check_scores(events: pa.Table) -> None:
+    """Scores in range: scaled in [-1, 1], min <= raw <= max."""
+    scaled = events.column("score_scaled")
+    raw, low, high = (events.column(f"score_{n}") for n in ("raw", "min", "max"))
+    bad = pc.or_kleene(
+        pc.or_kleene(pc.less(scaled, -1.0), pc.greater(scaled, 1.0)),
+        pc.or_kleene(pc.less(raw, low), pc.greater(raw, high)),
+    )
+    if pc.any(pc.fill_null(bad, False)).as_py():
+        position = pc.index(pc.fill_null(bad, False), True).as_py()
+        event = events.column("event_id")[position].as_py()
+        raise ValidationError(f"statement {event}: result.score", "is out of range")
+
+
+def _dumps(value: JsonObject) -> str:
+    return orjson.dumps(value).decode()
+
+
+@dataclass
+class _Chunk:
+    """The rows of one chunk of statements (``seq`` still to be numbered)."""
+
+    statements: pa.Table
+    agents: pa.Table
+    activities: pa.Table
+    events: pa.Table
+
+
+class _ChunkWriter:
+    """Appends chunks in a thread of its own, one transaction each, while the caller builds
+    the next chunk (the database releases the GIL while it appends)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seq_ranges: list[tuple[int, int]] = []
+        self._queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="statement-bulk-writer")
+        self._thread.start()
+
+    def put(self, chunk: _Chunk) -> None:
+        self.raise_failure()
+        self._queue.put(chunk)
+
+    def close(self, *, raise_failure: bool = True) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if raise_failure:
+            self.raise_failure()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self) -> None:
+        while True:
+            chunk = self._queue.get()
+            if chunk is None:
+                return
+            if self._failure is not None:
+                continue  # drain: the caller sees the failure on its next call
+            try:
+                self._write(chunk)
+            except BaseException as exc:  # handed to the caller's thread
+                self._failure = exc
+
+    def _write(self, chunk: _Chunk) -> None:
+        engine = self.engine
+        count = chunk.statements.num_rows
+        with engine.transaction():
+            rows = engine.fetch_all(_RESERVE_SEQ_SQL, [count, _SEQ_COUNTER])
+            if not rows:
+                engine.execute(_INIT_SEQ_SQL, [_SEQ_COUNTER])
+                rows = engine.fetch_all(_RESERVE_SEQ_SQL, [count, _SEQ_COUNTER])
+            first = int(rows[0][0]) - count + 1
+            self.seq_ranges.append((first, first + count - 1))
+            statements = chunk.statements
+            seq = pa.array(range(first, first + count), pa.int64())
+            statements = statements.set_column(statements.schema.get_field_index("seq"), "seq", seq)
+            engine.bulk_insert("xapi_statements", statements)
+            for table, rows_ in zip(_LINK_TABLES, (chunk.agents, chunk.activities), strict=True):
+                if rows_.num_rows:
+                    engine.bulk_insert(table, rows_)
+            if chunk.events.num_rows:
+                engine.bulk_insert("learning_events", chunk.events)

@@ -1,0 +1,167 @@
+"""Compile a metric's aggregates over one base view into one portable SQL query.
+
+The query joins the base view to a *period spine* (the reporting periods as a VALUES list) and,
+for org-unit breakdowns, to an *org map* (each unit -> the rolled-up cell it counts in), then
+groups by period, segment and split columns. Each aggregate becomes
+``FUNCTION(CASE WHEN <its filters> THEN <measure> END)``, so aggregates with different filters
+share one scan; the people count of each aggregate is a COUNT(DISTINCT person) under the same
+filters. Only ``?`` parameters, CAST, CASE and VALUES are used, so DuckDB and PostgreSQL run
+the same text; a Spark compiler would emit the same shape with its own type names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from learnledger.metrics.bases import BaseView
+from learnledger.metrics.definition import CURRENCY_PLACEHOLDER, Aggregate, Filter
+from learnledger.metrics.periods import Period
+
+_COMPARISONS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def column(name: str) -> str:
+    """A base view column, quoted and qualified."""
+    return 'b."' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Rows a query is restricted to: segment column -> allowed values."""
+
+    columns: Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How rows are grouped: an optional segment column (or the org map) and split columns."""
+
+    segment: str | None
+    org_map: Mapping[str, str] | None
+    splits: tuple[str, ...]
+
+
+def _filter_sql(flt: Filter, params: list[Any], currency: str) -> str:
+    col = column(flt.column)
+    if flt.op == "is_null":
+        return f"{col} IS {'' if flt.value else 'NOT '}NULL"
+    if flt.op in ("in", "not_in"):
+        values = [currency if v == CURRENCY_PLACEHOLDER else v for v in flt.value]
+        params.extend(values)
+        marks = ", ".join("?" for _ in values)
+        return f"{col} {'NOT ' if flt.op == 'not_in' else ''}IN ({marks})"
+    params.append(currency if flt.value == CURRENCY_PLACEHOLDER else flt.value)
+    return f"{col} {_COMPARISONS[flt.op]} ?"
+
+
+def _aggregate_sql(agg: Aggregate, params: list[Any], currency: str) -> str:
+    conditions = [_filter_sql(f, params, currency) for f in agg.where]
+    condition = " AND ".join(conditions) if conditions else "1 = 1"
+    measure = agg.measure.to_sql(column) if agg.measure is not None else "1"
+    inner = f"CASE WHEN {condition} THEN {measure} END"
+    if agg.function == "count":
+        return f"COUNT({inner})"
+    if agg.function == "count_distinct":
+        return f"COUNT(DISTINCT {inner})"
+    as_double = f"CAST({inner} AS DOUBLE PRECISION)"
+    if agg.function == "sum":
+        return f"COALESCE(SUM({as_double}), 0)"
+    return f"{agg.function.upper()}({as_double})"
+
+
+def needs_people_column(base: BaseView, agg: Aggregate) -> bool:
+    """Whether the query counts the people behind `agg` in a column of its own.
+
+    Not for bases without people, nor when the aggregate already counts distinct people.
+    """
+    if base.person is None:
+        return False
+    counts_people = (
+        agg.function == "count_distinct"
+        and agg.measure is not None
+        and agg.measure.text == base.person
+    )
+    return not counts_people
+
+
+def _people_sql(agg: Aggregate, person: str, params: list[Any], currency: str) -> str:
+    conditions = [_filter_sql(f, params, currency) for f in agg.where]
+    condition = " AND ".join(conditions) if conditions else "1 = 1"
+    return f"COUNT(DISTINCT CASE WHEN {condition} THEN {column(person)} END)"
+
+
+def compile_query(
+    base: BaseView,
+    aggregates: Sequence[Aggregate],
+    time: str | None,
+    periods: Sequence[Period],
+    grouping: Grouping,
+    scope: Scope,
+    currency: str,
+) -> tuple[str, list[Any]]:
+    """SQL and parameters returning period, segment, split columns, then for each aggregate
+    its value and, when `needs_people_column`, its people count, in `aggregates` order."""
+    params: list[Any] = []
+    spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
+    for p in periods:
+        params += [p.label, p.start.isoformat(), p.end.isoformat()]
+    sql = [f"FROM ({base.sql}\n) b"]
+    sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
+    if time is not None:
+        sql.append(f"ON {column(time)} >= s.period_start AND {column(time)} < s.period_end")
+    else:
+        assert base.span is not None
+        start, end = (column(c) for c in base.span)
+        sql.append(
+            f"ON ({start} IS NULL OR {start} < s.period_end) "
+            f"AND ({end} IS NULL OR {end} >= s.period_start)"
+        )
+    key_sql = "CAST(NULL AS TEXT)"
+    if grouping.org_map is not None:
+        pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT))" for _ in grouping.org_map)
+        for unit, cell in grouping.org_map.items():
+            params += [unit, cell]
+        sql.append(
+            f"LEFT JOIN (VALUES {pairs}) AS o(org_unit_id, cell) "
+            f"ON o.org_unit_id = {column('org_unit_id')}"
+        )
+        key_sql = "o.cell"
+    elif grouping.segment is not None:
+        key_sql = f"CAST({column(grouping.segment)} AS TEXT)"
+    conditions = []
+    if all(agg.where for agg in aggregates):
+        # Skip rows no aggregate reads (and the empty cells they would make).
+        alternatives = []
+        for agg in aggregates:
+            parts = [_filter_sql(f, params, currency) for f in agg.where]
+            alternatives.append("(" + " AND ".join(parts) + ")")
+        conditions.append("(" + " OR ".join(alternatives) + ")")
+    for col, values in scope.columns.items():
+        params.extend(values)
+        conditions.append(f"{column(col)} IN ({', '.join('?' for _ in values)})")
+    if conditions:
+        sql.append("WHERE " + " AND ".join(conditions))
+    select_params: list[Any] = []
+    selected = [
+        "s.period AS period",
+        f"{key_sql} AS cell",
+        *(f"CAST({column(c)} AS TEXT) AS split_{i}" for i, c in enumerate(grouping.splits)),
+    ]
+    for i, agg in enumerate(aggregates):
+        selected.append(f"{_aggregate_sql(agg, select_params, currency)} AS agg_{i}")
+        if base.person is not None and needs_people_column(base, agg):
+            selected.append(f"{_people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
+    group = ["s.period", *(column(c) for c in grouping.splits)]
+    if key_sql != "CAST(NULL AS TEXT)":
+        group.insert(1, key_sql)
+    text = (
+        "SELECT "
+        + ",\n       ".join(selected)
+        + "\n"
+        + "\n".join(sql)
+        + "\nGROUP BY "
+        + ", ".join(group)
+    )
+    return text, select_params + params

@@ -1,0 +1,382 @@
+"""Run a metric definition on an engine: periods, segments, comparisons, privacy, objectives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from learnledger.errors import LearnLedgerError, ValidationError
+from learnledger.metrics.bases import BASES
+from learnledger.metrics.compiler import Grouping, Scope, compile_query, needs_people_column
+from learnledger.metrics.definition import Aggregate, Formula, MetricDefinition
+from learnledger.metrics.objectives import objective_statuses
+from learnledger.metrics.periods import (
+    GRAINS,
+    Period,
+    periods_between,
+    previous_period,
+    previous_window,
+    window,
+)
+from learnledger.metrics.privacy import ProtectedCell, protect, suppression_reason
+from learnledger.metrics.results import MetricCell, MetricResult
+from learnledger.metrics.segments import OrgTree, segment_labels
+from learnledger.storage import Engine
+
+COMPARISONS = ("previous", "baseline")
+_ADDITIVE = ("count", "count_distinct", "sum")
+DECIMALS = 4
+SIGNIFICANT = 10
+
+#: (period label, is total, cell key, split values)
+_Key = tuple[str, bool, str | None, tuple[str | None, ...]]
+
+
+class ComputedElsewhereError(LearnLedgerError):
+    """The metric is listed in the catalogue but computed by another engine."""
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    """What to compute: breakdown, period grain, window, comparison and filters.
+
+    `filters` maps a segment to one value; an org-unit filter keeps the unit's subtree and, with
+    ``by="org_unit"``, makes the unit the parent whose children are the cells.
+    """
+
+    by: str | None = None
+    period: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    compare: str | None = None
+    baseline_start: dt.date | None = None
+    baseline_end: dt.date | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Settings a run needs."""
+
+    min_group_size: int = 5
+    fiscal_year_start_month: int = 1
+    currency: str = "EUR"
+
+
+def run_metric(
+    engine: Engine, definition: MetricDefinition, request: MetricRequest, context: RunContext
+) -> MetricResult:
+    """Compute `definition` as `request` asks, with small cells suppressed."""
+    if definition.formula is None:
+        raise ComputedElsewhereError(
+            f"metric {definition.id} ({definition.name}) is computed by the "
+            f"{definition.computed_by} engine, not by the metric layer: "
+            "run `learnledger roi` for it"
+        )
+    formula = definition.formula
+    _check_request(definition, request)
+    result = MetricResult(
+        metric_id=definition.id,
+        name=definition.name,
+        unit=definition.unit,
+        direction=definition.direction,
+        level=definition.level,
+        by=request.by,
+        period=request.period,
+        start=request.start,
+        end=request.end,
+        compare=request.compare,
+        comparison=None,
+        min_group_size=context.min_group_size,
+    )
+    first, last = request.start, request.end
+    if first is None or last is None:
+        data_first, data_last = _data_range(engine, formula)
+        if data_first is None or data_last is None:
+            result.notes.append("no data in the base views of this metric")
+            return result
+        first, last = first or data_first, last or data_last
+    result.start, result.end = first, last
+    if last < first:
+        result.notes.append(f"no data between {first} and {last}")
+        return result
+    reporting = _reporting_periods(first, last, request.period, context.fiscal_year_start_month)
+    comparison = _comparison_periods(reporting, request, context.fiscal_year_start_month)
+    if request.compare:
+        result.comparison = ", ".join(sorted({p.label for p in comparison.values()}))
+    spine = list(dict.fromkeys([*reporting, *comparison.values()]))
+    tree = OrgTree.load(engine) if _uses_org(request) else None
+    scope, grouping = _scope_and_grouping(definition, request, tree)
+    values = _fetch(engine, formula, spine, grouping, scope, context.currency)
+    cells = _assemble(definition, formula, spine, values, context.min_group_size)
+    published = {_cell_key(c): c for c in cells}
+    for cell in cells:
+        if cell.period not in {p.label for p in reporting}:
+            continue
+        if request.compare:
+            _compare(cell, comparison, published)
+        result.cells.append(cell)
+    if request.by:
+        keys = {c.segment for c in result.cells if c.segment is not None}
+        labels = segment_labels(engine, request.by, keys)
+        for cell in result.cells:
+            cell.label = labels.get(cell.segment) if cell.segment is not None else None
+    result.objectives = objective_statuses(engine, definition, request.by, request.filters, result)
+    return result
+
+
+def _check_request(definition: MetricDefinition, request: MetricRequest) -> None:
+    allowed = definition.segments
+    if request.by is not None and request.by not in allowed:
+        raise ValidationError(
+            "--by",
+            f"metric {definition.id} cannot be broken down by {request.by!r}; "
+            f"allowed: {', '.join(allowed) or 'none'}",
+        )
+    for segment in request.filters:
+        if segment not in allowed + definition.split_by:
+            raise ValidationError(
+                "--filter",
+                f"metric {definition.id} cannot be filtered by {segment!r}; "
+                f"allowed: {', '.join(allowed + definition.split_by) or 'none'}",
+            )
+    if request.period is not None and request.period not in GRAINS:
+        raise ValidationError(
+            "--period", f"unknown period {request.period!r}; known: {', '.join(GRAINS)}"
+        )
+    if request.start and request.end and request.end < request.start:
+        raise ValidationError("--to", f"{request.end} is before --from {request.start}")
+    if request.compare is not None and request.compare not in COMPARISONS:
+        raise ValidationError(
+            "--compare", f"unknown comparison {request.compare!r}; known: previous, baseline"
+        )
+    if (
+        request.compare == "baseline"
+        and request.period is None
+        and (request.baseline_start is None or request.baseline_end is None)
+    ):
+        raise ValidationError(
+            "--compare",
+            "baseline without --period needs --baseline-from and --baseline-to",
+        )
+    if (request.baseline_start is None) != (request.baseline_end is None):
+        raise ValidationError("--baseline-from", "give both --baseline-from and --baseline-to")
+
+
+def _data_range(engine: Engine, formula: Formula) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last date of the rows the formula's aggregates read."""
+    firsts: list[dt.date] = []
+    lasts: list[dt.date] = []
+    for agg in formula.aggregates:
+        base = BASES[agg.base]
+        time = agg.time or base.time
+        if time is not None:
+            sql = f'SELECT MIN(b."{time}"), MAX(b."{time}") FROM ({base.sql}\n) b'
+        else:
+            assert base.span is not None
+            start, end = base.span
+            sql = (
+                f'SELECT MIN(b."{start}"), MAX(COALESCE(b."{end}", b."{start}")) '
+                f"FROM ({base.sql}\n) b"
+            )
+        row = engine.fetch_one(sql)
+        if row and row[0] is not None and time is not None:
+            firsts.append(row[0])
+            lasts.append(row[1])
+    if not firsts:
+        return None, None
+    return min(firsts), max(lasts)
+
+
+def _reporting_periods(
+    first: dt.date, last: dt.date, grain: str | None, fiscal_start: int
+) -> list[Period]:
+    if grain is None:
+        return [window(first, last)]
+    periods = periods_between(first, last, grain, fiscal_start)
+    end = last + dt.timedelta(days=1)
+    return [Period(max(p.start, first), min(p.end, end), p.label) for p in periods]
+
+
+def _comparison_periods(
+    reporting: list[Period], request: MetricRequest, fiscal_start: int
+) -> dict[str, Period]:
+    """Reporting period label -> the period it is compared with."""
+    if request.compare is None:
+        return {}
+    if request.compare == "baseline":
+        if request.baseline_start is not None and request.baseline_end is not None:
+            base = window(request.baseline_start, request.baseline_end)
+            base = Period(base.start, base.end, f"baseline {base.label}")
+        else:
+            base = reporting[0]
+        return {p.label: base for p in reporting}
+    if request.period is None:
+        return {reporting[0].label: previous_window(reporting[0])}
+    first = previous_period(reporting[0], request.period, fiscal_start)
+    previous = [first, *reporting[:-1]]
+    return {p.label: q for p, q in zip(reporting, previous, strict=True)}
+
+
+def _uses_org(request: MetricRequest) -> bool:
+    return request.by == "org_unit" or "org_unit" in request.filters
+
+
+def _scope_and_grouping(
+    definition: MetricDefinition, request: MetricRequest, tree: OrgTree | None
+) -> tuple[dict[str, list[str]], Grouping]:
+    """Scope values by segment, and the grouping (columns are resolved per base later)."""
+    scope: dict[str, list[str]] = {}
+    for segment, value in request.filters.items():
+        if segment == "org_unit":
+            assert tree is not None
+            scope[segment] = sorted(tree.subtree(value))
+        else:
+            scope[segment] = [value]
+    org_map = None
+    if request.by == "org_unit":
+        assert tree is not None
+        org_map = tree.roll_up(request.filters.get("org_unit"))
+    return scope, Grouping(segment=request.by, org_map=org_map, splits=definition.split_by)
+
+
+def _fetch(
+    engine: Engine,
+    formula: Formula,
+    spine: list[Period],
+    grouping: Grouping,
+    scope: dict[str, list[str]],
+    currency: str,
+) -> dict[_Key, dict[str, float | int | None]]:
+    """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``."""
+    groups: dict[tuple[str, str | None], list[Aggregate]] = defaultdict(list)
+    for agg in formula.aggregates:
+        base = BASES[agg.base]
+        groups[(agg.base, agg.time or base.time)].append(agg)
+    values: dict[_Key, dict[str, float | int | None]] = defaultdict(dict)
+    for (base_name, time), aggregates in groups.items():
+        base = BASES[base_name]
+        base_scope = Scope({base.segments[s]: v for s, v in scope.items()})
+        splits = tuple(base.segments[s] for s in grouping.splits)
+        variants = [(True, Grouping(None, None, splits))]
+        if grouping.segment is not None:
+            column = base.segments[grouping.segment]
+            org_map = grouping.org_map
+            variants.append((False, Grouping(column, org_map, splits)))
+        for is_total, variant in variants:
+            sql, params = compile_query(
+                base, aggregates, time, spine, variant, base_scope, currency
+            )
+            for row in engine.fetch_all(sql, params):
+                period, cell = row[0], row[1]
+                split_values = tuple(row[2 : 2 + len(splits)])
+                key: _Key = (period, is_total, None if is_total else cell, split_values)
+                rest = iter(row[2 + len(splits) :])
+                for agg in aggregates:
+                    value = next(rest)
+                    values[key][agg.name] = value
+                    if needs_people_column(base, agg):
+                        values[key][f"{agg.name}@people"] = next(rest)
+                    elif base.person is not None:
+                        values[key][f"{agg.name}@people"] = value
+    return values
+
+
+def _assemble(
+    definition: MetricDefinition,
+    formula: Formula,
+    spine: list[Period],
+    values: dict[_Key, dict[str, float | int | None]],
+    min_group_size: int,
+) -> list[MetricCell]:
+    periods = {p.label: p for p in spine}
+    reason = suppression_reason(min_group_size)
+    splits = {key[3] for key in values} or ({()} if not definition.split_by else set())
+    for period in spine:
+        for split in splits:
+            values.setdefault((period.label, True, None, split), {})
+    sets: dict[tuple[str, tuple[str | None, ...]], list[_Key]] = defaultdict(list)
+    for key in values:
+        sets[(key[0], key[3])].append(key)
+    cells: list[MetricCell] = []
+    for (period_label, split_values), keys in sorted(sets.items(), key=_set_order):
+        period = periods[period_label]
+        built: list[tuple[MetricCell, ProtectedCell]] = []
+        for key in sorted(keys, key=lambda k: (k[1], k[2] is None, k[2] or "")):
+            data = values[key]
+            numbers = {
+                a.name: _number(data.get(a.name, 0 if a.function in _ADDITIVE else None))
+                for a in formula.aggregates
+            }
+            raw = formula.value.evaluate(numbers)
+            people = None
+            if formula.people is not None:
+                people_value = data.get(f"{formula.people}@people")
+                people = int(people_value) if people_value is not None else 0
+            cell = MetricCell(
+                period=period_label,
+                period_start=period.start,
+                period_end=period.last_day,
+                segment=key[2],
+                label=None,
+                is_total=key[1],
+                split=dict(zip(definition.split_by, split_values, strict=True)),
+                value=_rounded(raw),
+                people=people,
+            )
+            built.append((cell, ProtectedCell(key[2] or "", people)))
+        segment_cells = [p for c, p in built if not c.is_total]
+        totals = [p for c, p in built if c.is_total]
+        protect(segment_cells, totals[0] if totals else None, min_group_size)
+        for cell, protected in built:
+            if protected.suppressed:
+                cell.suppressed, cell.reason = True, reason
+                cell.value, cell.people = None, None
+            cells.append(cell)
+    return cells
+
+
+def _set_order(item: tuple[tuple[str, tuple[str | None, ...]], list[_Key]]) -> tuple[Any, ...]:
+    (period, splits), _ = item
+    return (period, tuple(s or "" for s in splits))
+
+
+def _rounded(value: float | None) -> float | None:
+    """`value` to 10 significant digits, then to DECIMALS places.
+
+    Engines add floating-point numbers in different orders; the first rounding removes that
+    last-bit noise, so a value on a rounding boundary rounds the same way on every engine.
+    """
+    if value is None:
+        return None
+    return round(float(f"{value:.{SIGNIFICANT}g}"), DECIMALS)
+
+
+def _number(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _cell_key(cell: MetricCell) -> tuple[str, bool, str | None, tuple[str | None, ...]]:
+    return (cell.period, cell.is_total, cell.segment, tuple(cell.split.values()))
+
+
+def _compare(
+    cell: MetricCell,
+    comparison: dict[str, Period],
+    published: dict[tuple[str, bool, str | None, tuple[str | None, ...]], MetricCell],
+) -> None:
+    other_period = comparison.get(cell.period)
+    if other_period is None:
+        return
+    other = published.get((other_period.label, *_cell_key(cell)[1:]))
+    if other is None or other.suppressed or cell.suppressed:
+        return
+    cell.previous = other.value
+    if cell.value is None or other.value is None:
+        return
+    cell.delta = round(cell.value - other.value, DECIMALS)
+    if other.value != 0:
+        cell.delta_pct = round((cell.value - other.value) / abs(other.value) * 100, 2)
