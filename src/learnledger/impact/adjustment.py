@@ -98,7 +98,7 @@ def psm_att(
             *result.warnings,
             f"{unmatched} trained people had no comparison match and are left out.",
         )
-        return _replace_warnings(result, warnings)
+        return replace(result, warnings=warnings)
     return result
 
 
@@ -285,7 +285,3 @@ def _estimate(
         warnings=tuple(warnings),
         details=details,
     )
-
-
-def _replace_warnings(estimate: EffectEstimate, warnings: tuple[str, ...]) -> EffectEstimate:
-    return replace(estimate, warnings=warnings)

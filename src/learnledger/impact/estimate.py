@@ -106,14 +106,6 @@ def normal_interval(effect: float, standard_error: float, level: float = 0.95) -
     return Interval(effect - z * standard_error, effect + z * standard_error, level)
 
 
-def bootstrap_standard_error(replicates: np.ndarray) -> float:
-    """Standard deviation of the finite bootstrap replicates (NaN when fewer than two)."""
-    finite = replicates[np.isfinite(replicates)]
-    if finite.size < 2:
-        return math.nan
-    return float(np.std(finite, ddof=1))
-
-
 def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 

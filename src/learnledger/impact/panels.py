@@ -3,9 +3,7 @@ treatment definition) and a person x month panel of any performance metric."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -89,6 +87,7 @@ class OutcomePanel:
     trained_before_window: int
     trained_people: int
     censored_values: int = 0  # person-months left out after another programme began
+    starts: dict[str, date] = field(default_factory=dict)  # each trained person's first month
 
 
 def treatment_months(engine: Engine, programme_id: str, treatment: Treatment) -> dict[str, date]:
@@ -144,12 +143,6 @@ def outcome_panel(
         after = keep & (month >= cut)
         censored = int(after.sum())
         keep &= ~after
-    nonpositive = 0
-    if scale == "log":
-        bad = keep & np.isfinite(values) & (values <= 0)
-        nonpositive = int(bad.sum())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.where(bad, np.nan, np.log(np.where(values > 0, values, 1.0)))
     encoded = pc.dictionary_encode(table.column("person_id").combine_chunks())
     person_codes = encoded.indices.to_numpy(zero_copy_only=False)[keep]
     people = encoded.dictionary.to_pylist()
@@ -180,17 +173,35 @@ def outcome_panel(
         unit_ids,
         tuple(date(int(m) // 12, int(m) % 12 + 1, 1) for m in periods),
     )
-    return OutcomePanel(
+    levels = OutcomePanel(
         panel=panel,
         metric_id=metric_id,
         direction=1 if metric[0] == "higher_is_better" else -1,
         unit=metric[1],
-        scale=scale,
+        scale="level",
         treatment=treatment,
-        excluded_nonpositive=nonpositive,
+        excluded_nonpositive=0,
         trained_before_window=before,
         trained_people=int((panel.first_treated != NEVER_TREATED).sum()),
         censored_values=censored,
+        starts=starts,
+    )
+    return on_log_scale(levels) if scale == "log" else levels
+
+
+def on_log_scale(levels: OutcomePanel) -> OutcomePanel:
+    """The same panel with log outcomes (effects become proportional); zero and negative
+    values cannot be logged and are left out (counted)."""
+    outcomes = levels.panel.outcomes
+    bad = np.isfinite(outcomes) & (outcomes <= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged = np.where(bad, np.nan, np.log(np.where(outcomes > 0, outcomes, 1.0)))
+    logged[~np.isfinite(outcomes)] = np.nan
+    return replace(
+        levels,
+        panel=replace(levels.panel, outcomes=logged),
+        scale="log",
+        excluded_nonpositive=int(bad.sum()),
     )
 
 
@@ -201,20 +212,5 @@ def _ints(column: pa.ChunkedArray, missing: int = 0) -> np.ndarray:
     return result
 
 
-def level_effect_from_log(panel_levels: np.ndarray, log_effect: float) -> float:
-    """Turn a log-scale effect into outcome units at the trained people's observed level:
-    observed - observed / exp(effect)."""
-    observed = float(np.nanmean(panel_levels))
-    return observed - observed / math.exp(log_effect)
-
-
 def _month(value: date) -> date:
     return date(value.year, value.month, 1)
-
-
-def trained_counts(starts: Mapping[str, date]) -> dict[date, int]:
-    """How many people started being trained in each month."""
-    counts: dict[date, int] = {}
-    for month in starts.values():
-        counts[month] = counts.get(month, 0) + 1
-    return dict(sorted(counts.items()))

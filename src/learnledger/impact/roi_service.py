@@ -3,7 +3,6 @@ the people it reached, against its fully loaded costs, with uncertainty and sens
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +14,6 @@ from learnledger.errors import NotFoundError, ValidationError
 from learnledger.impact.costs import CostBreakdown, fully_loaded_costs
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import MoneyConversion, annual_benefit
-from learnledger.impact.panels import treatment_months
 from learnledger.impact.roi import RoiFigures, break_even_effect, time_to_value
 from learnledger.impact.service import ImpactReport, ImpactRequest, run_impact
 from learnledger.impact.uncertainty import (
@@ -158,7 +156,7 @@ def programme_roi(
                 f"The chosen estimate ({chosen.info.label}) failed a diagnostic: "
                 + "; ".join(chosen.warnings)
             )
-    people = _people_still_employed(engine, request)
+    people = _people_still_employed(engine, impact.treated_months)
     benefit_months = max(1, 12 - request.from_month)
     benefits = annual_benefit(
         effect, people, conversion, benefit_months=benefit_months, good_direction=impact.direction
@@ -189,7 +187,7 @@ def programme_roi(
         tornado=sensitivity(model, assumptions),
         break_even_effect=break_even_effect(costs.total, value_of_unit_effect),
         time_to_value_months=_time_to_value(
-            engine, request, effect * impact.direction, conversion, costs
+            impact.treated_months, request.from_month, effect * impact.direction, conversion, costs
         ),
         hurdle_percent=hurdle,
         intangibles=_intangibles(engine, request),
@@ -211,8 +209,7 @@ def _assumptions(
     ]
 
 
-def _people_still_employed(engine: Engine, request: ImpactRequest) -> int:
-    starts = treatment_months(engine, request.programme_id, request.treatment)
+def _people_still_employed(engine: Engine, starts: Mapping[str, date]) -> int:
     if not starts:
         return 0
     row = engine.fetch_one("SELECT MAX(period_start) FROM performance_observations")
@@ -237,8 +234,8 @@ def _hurdle(engine: Engine, programme_id: str) -> float:
 
 
 def _time_to_value(
-    engine: Engine,
-    request: ImpactRequest,
+    starts: Mapping[str, date],
+    from_month: int,
     gain: float,
     conversion: MoneyConversion,
     costs: CostBreakdown,
@@ -247,13 +244,10 @@ def _time_to_value(
     gain x value) reaches cumulative cost; costs without a date are not counted here."""
     if gain <= 0 or not costs.by_month:
         return None
-    starts = treatment_months(engine, request.programme_id, request.treatment)
     first = min(costs.by_month)
     horizon = max([*costs.by_month, *starts.values()])
-    months = _months(first, _add(horizon, 12 + request.from_month))
-    at_full = [
-        sum(1 for s in starts.values() if _add(s, request.from_month) <= month) for month in months
-    ]
+    months = _months(first, _add(horizon, 12 + from_month))
+    at_full = [sum(1 for s in starts.values() if _add(s, from_month) <= month) for month in months]
     monthly_benefit = [n * gain * conversion.value_per_unit for n in at_full]
     scale = costs.total / sum(costs.by_month.values()) if sum(costs.by_month.values()) else 1.0
     monthly_cost = [costs.by_month.get(month, 0.0) * scale for month in months]
@@ -282,8 +276,3 @@ def _months(first: date, last: date) -> list[date]:
         out.append(month)
         month = _add(month, 1)
     return out
-
-
-def finite_or_none(value: float) -> float | None:
-    """A float for JSON, None when not finite."""
-    return value if math.isfinite(value) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -24,8 +24,8 @@ from learnledger.impact.panels import (
     OutcomePanel,
     Scale,
     Treatment,
+    on_log_scale,
     outcome_panel,
-    treatment_months,
 )
 from learnledger.impact.simple_designs import naive_difference, naive_pre_post
 from learnledger.storage.engine import Engine
@@ -66,6 +66,7 @@ class ImpactReport:
     trained_people: int
     notes: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    treated_months: dict[str, date] = field(default_factory=dict)  # by the treatment definition
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -95,29 +96,18 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
     unknown = set(request.methods) - set(ALL_METHODS)
     if unknown:
         raise ValidationError("methods", f"unknown: {', '.join(sorted(unknown))}")
-    built = outcome_panel(
+    in_levels = outcome_panel(
         engine,
         request.programme_id,
         request.metric_id,
         treatment=request.treatment,
-        scale=request.scale,
         settle_months=request.settle_months,
         other_programmes=request.other_programmes,
     )
-    levels = (
-        built.panel
-        if request.scale == "level"
-        else outcome_panel(
-            engine,
-            request.programme_id,
-            request.metric_id,
-            treatment=request.treatment,
-            settle_months=request.settle_months,
-            other_programmes=request.other_programmes,
-        ).panel
-    )
+    built = on_log_scale(in_levels) if request.scale == "log" else in_levels
+    levels = in_levels.panel
     notes = _panel_notes(built)
-    overlap = concurrent_share(engine, request.programme_id, request.treatment)
+    overlap = concurrent_share(engine, request.programme_id, built.starts)
     if overlap >= 0.2 and request.other_programmes == "ignore":
         notes.append(
             f"{overlap:.0%} of the trained began another programme within three months of this "
@@ -146,13 +136,13 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         trained_people=built.trained_people,
         notes=notes,
         skipped=skipped,
+        treated_months=built.starts,
     )
 
 
-def concurrent_share(engine: Engine, programme_id: str, treatment: Treatment) -> float:
-    """Share of the programme's trained people who enrolled in another programme within three
-    months (either side) of their first trained month."""
-    starts = treatment_months(engine, programme_id, treatment)
+def concurrent_share(engine: Engine, programme_id: str, starts: Mapping[str, date]) -> float:
+    """Share of the programme's trained people (`starts`: their first trained months) who
+    enrolled in another programme within three months (either side) of that month."""
     if not starts:
         return 0.0
     rows = engine.fetch_all(
