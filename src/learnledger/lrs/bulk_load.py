@@ -54,6 +54,7 @@ from learnledger.errors import LearnLedgerError, ValidationError
 from learnledger.lrs.activities import ActivityStore, batch_definitions, merge_definition
 from learnledger.lrs.person_links import person_ids_for
 from learnledger.lrs.projection import BatchProjection
+from learnledger.lrs.statement_store import reserve_seq
 from learnledger.storage.ddl import create_index_sql
 from learnledger.storage.dialect import dialect_for
 from learnledger.storage.engine import Engine
@@ -68,13 +69,6 @@ TABLES = (
     "learning_events",
 )
 _LINK_TABLES = ("xapi_statement_agents", "xapi_statement_activities")
-# The sequence counter of `StatementStore` (see its module): the row lock orders writers.
-_SEQ_COUNTER = "statement_seq"
-_RESERVE_SEQ_SQL = "UPDATE lrs_counters SET value = value + ? WHERE name = ? RETURNING value"
-_INIT_SEQ_SQL = (
-    "INSERT INTO lrs_counters (name, value) SELECT ?, COALESCE(MAX(seq), 0) FROM xapi_statements "
-    "ON CONFLICT (name) DO NOTHING"
-)
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _DELETE_ACTIVITIES_SQL = (
     "DELETE FROM xapi_activities WHERE activity_id IN (SELECT unnest(CAST(? AS TEXT[])))"
@@ -445,11 +439,7 @@ class _ChunkWriter:
         engine = self.engine
         count = chunk.statements.num_rows
         with engine.transaction():
-            rows = engine.fetch_all(_RESERVE_SEQ_SQL, [count, _SEQ_COUNTER])
-            if not rows:
-                engine.execute(_INIT_SEQ_SQL, [_SEQ_COUNTER])
-                rows = engine.fetch_all(_RESERVE_SEQ_SQL, [count, _SEQ_COUNTER])
-            first = int(rows[0][0]) - count + 1
+            first = reserve_seq(engine, count) + 1
             self.seq_ranges.append((first, first + count - 1))
             statements = chunk.statements
             seq = pa.array(range(first, first + count), pa.int64())

@@ -325,14 +325,18 @@ class StatementStore:
             self.engine.bulk_insert("learning_events", projection.event_table(found.persons))
 
     def _reserve_seq(self, count: int) -> int:
-        """Lock the ``seq`` counter row for this transaction and reserve `count` numbers;
-        return the last ``seq`` used before them."""
-        params = [count, _SEQ_COUNTER]
-        rows = self.engine.fetch_all(_RESERVE_SEQ_SQL, params)
-        if not rows:
-            self.engine.execute(_INIT_SEQ_SQL, [_SEQ_COUNTER])
-            rows = self.engine.fetch_all(_RESERVE_SEQ_SQL, params)
-        return int(rows[0][0]) - count
+        return reserve_seq(self.engine, count)
+
+
+def reserve_seq(engine: Engine, count: int) -> int:
+    """Lock the ``seq`` counter row for the running transaction and reserve `count` numbers;
+    return the last ``seq`` used before them (the lock orders writers across processes)."""
+    params = [count, _SEQ_COUNTER]
+    rows = engine.fetch_all(_RESERVE_SEQ_SQL, params)
+    if not rows:
+        engine.execute(_INIT_SEQ_SQL, [_SEQ_COUNTER])
+        rows = engine.fetch_all(_RESERVE_SEQ_SQL, params)
+    return int(rows[0][0]) - count
 
 
 @dataclass
