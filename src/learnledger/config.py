@@ -57,6 +57,42 @@ class Settings(BaseSettings):
         description="Secret for session cookies and keyed pseudonyms. Generated per process "
         "when unset (sessions then do not survive a restart).",
     )
+    secret_key_file: str = Field(
+        "./learnledger.key",
+        description="File holding the secret key when secret_key is unset; created with a new "
+        "random key (readable by its owner only) on first use.",
+    )
+    pseudonym_key_version: int = Field(
+        1,
+        ge=1,
+        description="Version of the pseudonym key derived from the secret key. Raising it "
+        "rotates every pseudonym (see docs/governance.md).",
+    )
+    session_idle_minutes: int = Field(
+        30, ge=1, description="A web session ends after this many minutes without a request."
+    )
+    session_max_hours: int = Field(
+        12, ge=1, description="A web session ends this many hours after sign-in, in any case."
+    )
+    cookie_secure: bool = Field(
+        True,
+        description="Mark session cookies Secure (sent over HTTPS only; browsers also send "
+        "them to localhost over HTTP).",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins per username, or per client address, tolerated within "
+        "login_window_minutes before further attempts are refused.",
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="Window in which failed sign-ins are counted for throttling."
+    )
+    consent_opt_in_purposes: list[str] = Field(
+        default_factory=list,
+        description="Consent purposes that need a recorded grant; for the others a person "
+        "without a consent record counts as not having withdrawn.",
+    )
     min_group_size: int = Field(
         5, ge=1, description="Smallest group of people an aggregate may describe."
     )

@@ -83,6 +83,10 @@ class PermissionDeniedError(LearnLedgerError):
     """The actor may not perform this action or see this data."""
 
 
+class TooManyRequestsError(LearnLedgerError):
+    """The actor tried too often in too short a time (e.g. failed sign-ins); retry later."""
+
+
 HTTP_STATUS: dict[type[LearnLedgerError], int] = {
     ValidationError: 400,
     AuthenticationError: 401,
@@ -92,6 +96,7 @@ HTTP_STATUS: dict[type[LearnLedgerError], int] = {
     PreconditionFailedError: 412,
     PayloadTooLargeError: 413,
     PreconditionRequiredError: 428,
+    TooManyRequestsError: 429,
     ConfigError: 500,
     StorageError: 500,
     MigrationError: 500,

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.keys import KeyRing
 from learnledger.identity import IdentityRules, parse_rules
 from learnledger.lrs import StatementStore
 from learnledger.storage import Engine, Migrator
@@ -38,6 +40,12 @@ rules:
 report:
   identifier_roles: [data_steward]
 """
+
+
+@pytest.fixture
+def audit(store: Engine) -> AuditLog:
+    """The audit log of `store`, sealed with a fixed test key."""
+    return AuditLog(store, KeyRing(b"identity-tests-secret-key"))
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from learnledger.errors import ConflictError, NotFoundError, ValidationError
+from learnledger.governance.audit import AuditLog, fingerprint
 from learnledger.identity import (
     IdentityRules,
-    fingerprint,
     link_identifier,
     merge_persons,
     resolve_identities,
     split_identity,
-    verify_audit_chain,
 )
 from learnledger.storage import Engine
 
@@ -64,11 +63,13 @@ def _owner(engine: Engine, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_merge_repoints_every_reference_and_writes_an_audit_entry(
-    store: Engine, rules: IdentityRules
+    store: Engine, rules: IdentityRules, audit: AuditLog
 ) -> None:
     _seed(store, rules)
     assert links(store)[ANN_LMS][0] == "P2"
-    result = merge_persons(store, "P1", "P2", reason="rehired under a new id", actor="user:7")
+    result = merge_persons(
+        store, "P1", "P2", reason="rehired under a new id", actor="user:7", audit=audit
+    )
     assert links(store)[ANN_LMS][0] == "P1"
     assert set(event_people(store).values()) == {"P1"}
     assert _owner(store, "SELECT person_id FROM enrolments ORDER BY 1") == [("P1",), ("P1",)]
@@ -88,20 +89,24 @@ def test_merge_repoints_every_reference_and_writes_an_audit_entry(
     assert _owner(store, "SELECT merged_into FROM people WHERE person_id = 'P2'") == [("P1",)]
     merge_row = store.fetch_dicts("SELECT * FROM person_merges")[0]
     assert (merge_row["status"], merge_row["reason"]) == ("active", "rehired under a new id")
-    audit = store.fetch_dicts("SELECT * FROM audit_events ORDER BY seq")
-    assert [a["action"] for a in audit] == ["person_merge"]
-    details = json.loads(audit[0]["details"])
+    entries = store.fetch_dicts("SELECT * FROM audit_events ORDER BY seq")
+    assert [a["action"] for a in entries] == ["person_merge"]
+    details = json.loads(entries[0]["details"])
     assert (details["kept_person_id"], details["merged_person_id"]) == ("P1", "P2")
-    assert audit[0]["actor"] == "user:7"
-    assert verify_audit_chain(store) is None
+    assert entries[0]["actor"] == "user:7"
+    assert audit.verify().intact
 
 
 def test_split_of_an_identifier_a_merge_brought_undoes_the_merge(
-    store: Engine, rules: IdentityRules
+    store: Engine, rules: IdentityRules, audit: AuditLog
 ) -> None:
     _seed(store, rules)
-    merge = merge_persons(store, "P1", "P2", reason="looked like one person", actor="user:7")
-    result = split_identity(store, "P1", ANN_LMS, reason="two different people", actor="user:8")
+    merge = merge_persons(
+        store, "P1", "P2", reason="looked like one person", actor="user:7", audit=audit
+    )
+    result = split_identity(
+        store, "P1", ANN_LMS, reason="two different people", actor="user:8", audit=audit
+    )
     assert result.undone_merge_id == merge.merge_id
     assert result.person_id == "P2"
     assert links(store)[ANN_LMS][0] == "P2"
@@ -113,24 +118,28 @@ def test_split_of_an_identifier_a_merge_brought_undoes_the_merge(
         store, "SELECT person_id, value FROM performance_observations ORDER BY value"
     ) == [("P1", 10.0), ("P2", 12.0), ("P2", 99.0)]
     assert _owner(store, "SELECT status, split_actor FROM person_merges") == [("split", "user:8")]
-    audit = store.fetch_dicts("SELECT action, details FROM audit_events ORDER BY seq")
-    assert [a["action"] for a in audit] == ["person_merge", "identity_split"]
-    details = json.loads(audit[1]["details"])
+    entries = store.fetch_dicts("SELECT action, details FROM audit_events ORDER BY seq")
+    assert [a["action"] for a in entries] == ["person_merge", "identity_split"]
+    details = json.loads(entries[1]["details"])
     assert details["identifier_sha256"] == fingerprint(ANN_LMS)
-    assert "lms.example.com" not in audit[1]["details"]  # no identifier in the audit log
-    assert verify_audit_chain(store) is None
+    assert "lms.example.com" not in entries[1]["details"]  # no identifier in the audit log
+    assert audit.verify().intact
 
 
-def test_split_of_a_rule_link_unlinks_and_blocks_it(store: Engine, rules: IdentityRules) -> None:
+def test_split_of_a_rule_link_unlinks_and_blocks_it(
+    store: Engine, rules: IdentityRules, audit: AuditLog
+) -> None:
     _seed(store, rules)
-    result = split_identity(store, "P1", ANN_MAIL, reason="shared mailbox", actor="user:7")
+    result = split_identity(
+        store, "P1", ANN_MAIL, reason="shared mailbox", actor="user:7", audit=audit
+    )
     assert (result.person_id, result.undone_merge_id, result.events_moved) == (None, None, 1)
     assert ANN_MAIL not in links(store)
     assert event_people(store)[ANN_MAIL] is None
     again = resolve_identities(store, rules)
     assert again.linked == 0  # the block holds
     assert ANN_MAIL not in links(store)
-    link_identifier(store, ANN_MAIL, "P3", reason="HR confirmed", actor="user:7")
+    link_identifier(store, ANN_MAIL, "P3", reason="HR confirmed", actor="user:7", audit=audit)
     assert links(store)[ANN_MAIL] == ("P3", "manual", None)
     assert event_people(store)[ANN_MAIL] == "P3"
     actions = [r[0] for r in store.fetch_all("SELECT action FROM audit_events ORDER BY seq")]
@@ -138,59 +147,63 @@ def test_split_of_a_rule_link_unlinks_and_blocks_it(store: Engine, rules: Identi
 
 
 def test_split_to_another_person_moves_the_identifier_and_its_events(
-    store: Engine, rules: IdentityRules
+    store: Engine, rules: IdentityRules, audit: AuditLog
 ) -> None:
     _seed(store, rules)
-    split_identity(store, "P1", ANN_MAIL, reason="wrong person", actor="u", to_person="P3")
+    split_identity(
+        store, "P1", ANN_MAIL, reason="wrong person", actor="u", to_person="P3", audit=audit
+    )
     assert links(store)[ANN_MAIL] == ("P3", "manual", None)
     assert event_people(store)[ANN_MAIL] == "P3"
 
 
 def test_merge_and_split_refuse_bad_requests_and_write_nothing(
-    store: Engine, rules: IdentityRules
+    store: Engine, rules: IdentityRules, audit: AuditLog
 ) -> None:
     _seed(store, rules)
     with pytest.raises(ValidationError):
-        merge_persons(store, "P1", "P1", reason="x", actor="u")
+        merge_persons(store, "P1", "P1", reason="x", actor="u", audit=audit)
     with pytest.raises(NotFoundError, match="P404"):
-        merge_persons(store, "P1", "P404", reason="x", actor="u")
+        merge_persons(store, "P1", "P404", reason="x", actor="u", audit=audit)
     with pytest.raises(ValidationError, match="reason"):
-        merge_persons(store, "P1", "P2", reason=" ", actor="u")
-    merge_persons(store, "P1", "P2", reason="dup", actor="u")
+        merge_persons(store, "P1", "P2", reason=" ", actor="u", audit=audit)
+    merge_persons(store, "P1", "P2", reason="dup", actor="u", audit=audit)
     with pytest.raises(ConflictError, match="already merged into P1"):
-        merge_persons(store, "P3", "P2", reason="dup", actor="u")
+        merge_persons(store, "P3", "P2", reason="dup", actor="u", audit=audit)
     with pytest.raises(NotFoundError, match="not linked to person P3"):
-        split_identity(store, "P3", ANN_MAIL, reason="x", actor="u")
+        split_identity(store, "P3", ANN_MAIL, reason="x", actor="u", audit=audit)
     with pytest.raises(ConflictError, match="already linked"):
-        link_identifier(store, ANN_MAIL, "P3", reason="x", actor="u")
+        link_identifier(store, ANN_MAIL, "P3", reason="x", actor="u", audit=audit)
     assert store.fetch_all("SELECT COUNT(*) FROM audit_events") == [(1,)]
 
 
 def test_merges_chain_to_the_last_survivor_and_splits_unwind_them_in_turn(
-    store: Engine, rules: IdentityRules
+    store: Engine, rules: IdentityRules, audit: AuditLog
 ) -> None:
     _seed(store, rules)
     add_people(store, [("P4", "E-4", None)])
-    merge_persons(store, "P1", "P2", reason="duplicate", actor="u")
-    merge_persons(store, "P4", "P1", reason="duplicate", actor="u")
+    merge_persons(store, "P1", "P2", reason="duplicate", actor="u", audit=audit)
+    merge_persons(store, "P4", "P1", reason="duplicate", actor="u", audit=audit)
     survivors = store.fetch_all("SELECT person_id, merged_into FROM people ORDER BY 1")
     assert survivors == [("P1", "P4"), ("P2", "P4"), ("P3", None), ("P4", None)]
     assert set(event_people(store).values()) == {"P4"}
-    first = split_identity(store, "P4", ANN_LMS, reason="wrong", actor="u")
+    first = split_identity(store, "P4", ANN_LMS, reason="wrong", actor="u", audit=audit)
     assert first.person_id == "P1"  # the later merge is undone first
     assert event_people(store) == {ANN_MAIL: "P1", ANN_LMS: "P1"}
-    second = split_identity(store, "P1", ANN_LMS, reason="wrong", actor="u")
+    second = split_identity(store, "P1", ANN_LMS, reason="wrong", actor="u", audit=audit)
     assert second.person_id == "P2"
     assert event_people(store) == {ANN_MAIL: "P1", ANN_LMS: "P2"}
     survivors = store.fetch_all("SELECT person_id, merged_into FROM people ORDER BY 1")
     assert survivors == [("P1", None), ("P2", None), ("P3", None), ("P4", None)]
-    assert verify_audit_chain(store) is None
+    assert audit.verify().intact
 
 
-def test_the_audit_chain_exposes_an_edited_entry(store: Engine, rules: IdentityRules) -> None:
+def test_the_audit_chain_exposes_an_edited_entry(
+    store: Engine, rules: IdentityRules, audit: AuditLog
+) -> None:
     _seed(store, rules)
-    merge_persons(store, "P1", "P2", reason="duplicate", actor="u")
-    split_identity(store, "P1", ANN_MAIL, reason="shared", actor="u")
-    assert verify_audit_chain(store) is None
+    merge_persons(store, "P1", "P2", reason="duplicate", actor="u", audit=audit)
+    split_identity(store, "P1", ANN_MAIL, reason="shared", actor="u", audit=audit)
+    assert audit.verify().intact
     store.execute("UPDATE audit_events SET actor = 'someone else' WHERE seq = 1")
-    assert verify_audit_chain(store) == 1
+    assert audit.verify().first_bad_seq == 1

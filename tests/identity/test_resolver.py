@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from learnledger.governance.audit import AuditLog
 from learnledger.identity import (
     IdentityRules,
     merge_persons,
@@ -75,9 +76,11 @@ def test_two_people_sharing_an_email_make_the_actor_ambiguous_not_linked(
     assert event_people(store) == {"mbox:mailto:team@example.com": None}
 
 
-def test_a_merged_record_counts_as_its_survivor(store: Engine, rules: IdentityRules) -> None:
+def test_a_merged_record_counts_as_its_survivor(
+    store: Engine, rules: IdentityRules, audit: AuditLog
+) -> None:
     add_people(store, [("P1", "E-1", "ann@example.com"), ("P2", "E-2", "ann@example.com")])
-    merge_persons(store, "P1", "P2", reason="duplicate HR record", actor="test")
+    merge_persons(store, "P1", "P2", reason="duplicate HR record", actor="test", audit=audit)
     store_statements(store, [{"mbox": "mailto:ann@example.com"}])
     assert resolve_identities(store, rules).linked_by_rule == {"email": 1}
     assert links(store)["mbox:mailto:ann@example.com"][0] == "P1"

@@ -8,10 +8,13 @@ import typer
 from pydantic import ValidationError as SettingsValidationError
 
 from learnledger.cli import (
+    audit_cmd,
     config_cmd,
+    consent_cmd,
     credentials_cmd,
     db_cmd,
     demo_cmd,
+    governance_cmd,
     identities_cmd,
     impact_cmd,
     import_cmd,
@@ -20,6 +23,7 @@ from learnledger.cli import (
     model_cmd,
     serve_cmd,
     sources_cmd,
+    users_cmd,
 )
 from learnledger.cli.common import fail
 from learnledger.config import load_settings
@@ -41,6 +45,10 @@ app.add_typer(identities_cmd.app, name="identities")
 app.add_typer(imports_cmd.imports_app, name="imports")
 app.add_typer(imports_cmd.quarantine_app, name="quarantine")
 app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(consent_cmd.app, name="consent")
+app.add_typer(governance_cmd.app, name="governance")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(impact_cmd.app, name="impact")
 app.command("roi")(impact_cmd.roi)
 app.command("serve")(serve_cmd.serve)

@@ -15,6 +15,8 @@ import typer
 from rich.table import Table
 
 from learnledger.cli.common import console, engine_for, fail, settings_from
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.keys import load_key_ring
 from learnledger.identity import (
     IdentityReport,
     ResolutionSummary,
@@ -60,7 +62,11 @@ def resolve(
         scope = engine.transaction() if record else nullcontext()
         with console.status("Resolving identities..."), scope:
             summary = resolve_identities(engine, chosen, dry_run=dry_run)
-            version = record_rules(engine, chosen, actor=_actor(actor)) if record else None
+            version = (
+                record_rules(engine, chosen, actor=_actor(actor), audit=_audit(ctx, engine))
+                if record
+                else None
+            )
         if version is not None:
             console.print(f"Rules in force: version {version} ({chosen.location}).")
         _print_summary(summary)
@@ -102,7 +108,9 @@ def merge(
 ) -> None:
     """Merge person OTHER into KEEP: re-point all of OTHER's rows, with an audit entry."""
     with _engine(ctx) as engine:
-        result = merge_persons(engine, keep, other, reason=reason, actor=_actor(actor))
+        result = merge_persons(
+            engine, keep, other, reason=reason, actor=_actor(actor), audit=_audit(ctx, engine)
+        )
     console.print(f"Merged {other} into {keep} (merge {result.merge_id}).")
     _print_counts("Rows re-pointed", result.moved)
     if result.kept:
@@ -125,7 +133,13 @@ def split(
     """Split identifier IFI off PERSON (undoing the merge that brought it, if any)."""
     with _engine(ctx) as engine:
         result = split_identity(
-            engine, person, ifi, reason=reason, actor=_actor(actor), to_person=to_person
+            engine,
+            person,
+            ifi,
+            reason=reason,
+            actor=_actor(actor),
+            to_person=to_person,
+            audit=_audit(ctx, engine),
         )
     if result.undone_merge_id:
         console.print(
@@ -149,7 +163,9 @@ def link(
 ) -> None:
     """Link an unlinked (e.g. ambiguous) identifier to PERSON by hand."""
     with _engine(ctx) as engine:
-        events = link_identifier(engine, ifi, person, reason=reason, actor=_actor(actor))
+        events = link_identifier(
+            engine, ifi, person, reason=reason, actor=_actor(actor), audit=_audit(ctx, engine)
+        )
     console.print(f"Linked to {person}; {events} learning events linked.")
 
 
@@ -162,6 +178,10 @@ def _engine(ctx: typer.Context) -> Iterator[Engine]:
     with engine_for(settings_from(ctx)) as engine:
         Migrator(engine).migrate()
         yield engine
+
+
+def _audit(ctx: typer.Context, engine: Engine) -> AuditLog:
+    return AuditLog(engine, load_key_ring(settings_from(ctx)))
 
 
 def _actor(actor: str | None) -> str:

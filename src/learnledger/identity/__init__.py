@@ -12,7 +12,6 @@ The package sits between the domain services (lrs, ingest, metrics), which call 
 storage: it imports only storage, core, config and errors.
 """
 
-from learnledger.identity.audit import append_audit_event, fingerprint, verify_audit_chain
 from learnledger.identity.hooks import resolve_after_people_import
 from learnledger.identity.merges import MergeResult, merge_persons
 from learnledger.identity.references import PersonReference, person_references
@@ -38,8 +37,6 @@ __all__ = [
     "ResolutionSummary",
     "SplitResult",
     "UnlinkedIdentifier",
-    "append_audit_event",
-    "fingerprint",
     "identity_report",
     "link_events",
     "link_identifier",
@@ -52,5 +49,4 @@ __all__ = [
     "resolve_identities",
     "rules_in_force",
     "split_identity",
-    "verify_audit_chain",
 ]

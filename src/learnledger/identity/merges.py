@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import orjson
 
 from learnledger.errors import ConflictError, ValidationError
-from learnledger.identity.audit import append_audit_event
+from learnledger.governance.audit import AuditLog
 from learnledger.identity.references import (
     merged_into,
     person_references,
@@ -37,7 +37,9 @@ class MergeResult:
     kept: dict[str, int] = field(default_factory=dict)
 
 
-def merge_persons(engine: Engine, keep: str, other: str, *, reason: str, actor: str) -> MergeResult:
+def merge_persons(
+    engine: Engine, keep: str, other: str, *, reason: str, actor: str, audit: AuditLog
+) -> MergeResult:
     """Merge person `other` into `keep` (see the module docstring); atomic."""
     if keep == other:
         raise ValidationError("other", "a person cannot be merged into itself")
@@ -62,8 +64,7 @@ def merge_persons(engine: Engine, keep: str, other: str, *, reason: str, actor: 
             "reason, actor, merged_at, moved) VALUES (CAST(? AS UUID), ?, ?, 'active', ?, ?, ?, ?)",
             [result.merge_id, keep, other, reason, actor, moment, _json(result)],
         )
-        append_audit_event(
-            engine,
+        audit.append(
             actor=actor,
             action="person_merge",
             target="people",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from learnledger.identity.audit import append_audit_event
+from learnledger.governance.audit import AuditLog
 from learnledger.identity.rules import IdentityRules, load_rules, parse_rules
 from learnledger.storage.engine import Engine
 
@@ -24,7 +24,7 @@ def rules_in_force(engine: Engine) -> IdentityRules:
     return parse_rules(str(content), path=f"identity_rules v{version} ({location or 'stored'})")
 
 
-def record_rules(engine: Engine, rules: IdentityRules, *, actor: str) -> int:
+def record_rules(engine: Engine, rules: IdentityRules, *, actor: str, audit: AuditLog) -> int:
     """Make `rules` the rules in force (a new version, unless they equal the latest one);
     return the version in force. A new version is written to the audit log."""
     with engine.transaction():
@@ -38,8 +38,7 @@ def record_rules(engine: Engine, rules: IdentityRules, *, actor: str) -> int:
             _INSERT_SQL,
             [version, rules.content, rules.checksum, rules.location, actor, datetime.now(UTC)],
         )
-        append_audit_event(
-            engine,
+        audit.append(
             actor=actor,
             action="identity_rules_recorded",
             target="identity_rules",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from learnledger.errors import ConflictError, NotFoundError, ValidationError
-from learnledger.identity.audit import append_audit_event, fingerprint
+from learnledger.governance.audit import AuditLog, fingerprint
 from learnledger.identity.references import (
     count_rows,
     person_references,
@@ -41,6 +41,7 @@ def split_identity(
     *,
     reason: str,
     actor: str,
+    audit: AuditLog,
     to_person: str | None = None,
 ) -> SplitResult:
     """Take identifier `ifi` away from `person_id` (see the module docstring); atomic.
@@ -67,8 +68,7 @@ def split_identity(
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (ifi, person_id) DO NOTHING",
             [ifi, person_id, reason, actor, moment],
         )
-        append_audit_event(
-            engine,
+        audit.append(
             actor=actor,
             action="identity_split",
             target="identities",
@@ -86,7 +86,9 @@ def split_identity(
     return result
 
 
-def link_identifier(engine: Engine, ifi: str, person_id: str, *, reason: str, actor: str) -> int:
+def link_identifier(
+    engine: Engine, ifi: str, person_id: str, *, reason: str, actor: str, audit: AuditLog
+) -> int:
     """Link an unlinked identifier to a person by hand (e.g. an ambiguous one) and link its
     learning events; return the number of events linked."""
     require_reason(reason)
@@ -118,8 +120,7 @@ def link_identifier(engine: Engine, ifi: str, person_id: str, *, reason: str, ac
             "UPDATE learning_events SET person_id = ? WHERE actor_ifi = ? AND person_id IS NULL",
             [person_id, ifi],
         )
-        append_audit_event(
-            engine,
+        audit.append(
             actor=actor,
             action="identity_link",
             target="identities",

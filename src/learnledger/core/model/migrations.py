@@ -9,6 +9,7 @@ current model, which documentation and exports are generated from.
 from __future__ import annotations
 
 from learnledger.core.model.entities import (
+    access,
     assessment,
     dataset_imports,
     governance,
@@ -68,10 +69,18 @@ M0005_DATASET_IMPORTS = Migration(
     operations=dataset_imports.OPERATIONS,
 )
 
+M0006_GOVERNANCE = Migration(
+    id="0006_governance",
+    description="Governance: web users and sessions, sign-in throttling, source reviews, "
+    "retention runs, erasure tombstones, the sealed head of the audit chain.",
+    operations=(*(CreateTable(entity) for entity in access.ENTITIES), *access.OPERATIONS),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M0001_CANONICAL_MODEL,
     M0002_LRS,
     M0003_INGEST,
     M0004_IDENTITY,
     M0005_DATASET_IMPORTS,
+    M0006_GOVERNANCE,
 )

@@ -1,0 +1,9 @@
+"""`learnledger governance` commands: retention enforcement (owned by the retention work)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `governance` group."""
