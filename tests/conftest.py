@@ -25,6 +25,16 @@ POSTGRES_URL_ENV = "LEARNLEDGER_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+@pytest.fixture(autouse=True)
+def _secret_key_file_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands that need the secret key create its file in a temporary directory, never in
+    the working directory."""
+    key_file = tmp_path_factory.getbasetemp() / "learnledger-test.key"
+    monkeypatch.setenv("LEARNLEDGER_SECRET_KEY_FILE", str(key_file))
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,10 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from learnledger.cli.app import app
+from learnledger.config import Settings
 from learnledger.storage import open_engine
+from learnledger.web.app import create_app
 
 runner = CliRunner()
 SMALL = ["--people", "300", "--months", "12", "--seed", "11", "--no-serve"]
@@ -48,6 +52,34 @@ def test_demo_builds_writes_ground_truth_and_reuses_the_same_build(tmp_path: Pat
     assert "already built" in again.output
 
 
+def test_demo_prints_users_for_every_role_whose_new_password_signs_in(tmp_path: Path) -> None:
+    database = tmp_path / "demo.duckdb"
+    outputs = [
+        runner.invoke(app, ["--database-url", _url(database), "demo", *SMALL]) for _ in range(2)
+    ]
+    passwords = []
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        for role in ("admin", "analyst", "executive", "owner", "manager", "learner", "auditor"):
+            assert role in result.output
+        match = re.search(r"Password of every demo user \(new on each run\): (\S+)", result.output)
+        assert match is not None, result.output
+        passwords.append(match.group(1))
+    assert passwords[0] != passwords[1]
+    settings = Settings(database_url=_url(database), secret_key_file=str(tmp_path / "k"))
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        client.get("/login")
+        form = {"username": "manager", "csrf_token": client.cookies.get("ll_login_csrf") or ""}
+        stale = client.post("/login", data={**form, "password": passwords[0]})
+        assert stale.status_code == 401
+        client.get("/login")
+        form["csrf_token"] = client.cookies.get("ll_login_csrf") or ""
+        assert client.post("/login", data={**form, "password": passwords[1]}).status_code == 200
+        team = client.get("/api/people").json()
+    assert team["identified"]
+    assert 0 < len(team["people"]) < 300
+
+
 def test_demo_refuses_to_replace_foreign_data_without_force(tmp_path: Path) -> None:
     database = tmp_path / "mine.duckdb"
     assert runner.invoke(app, ["--database-url", _url(database), "db", "init"]).exit_code == 0
@@ -63,7 +95,8 @@ def test_demo_refuses_to_replace_foreign_data_without_force(tmp_path: Path) -> N
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return str(response.read().decode("utf-8"))
 
 
@@ -99,7 +132,7 @@ def test_serve_prints_the_url_and_answers(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
         assert json.loads(health)["status"] == "ok"
-        assert "Organisation overview" in _get(f"http://127.0.0.1:{port}/")
+        assert "Sign in" in _get(f"http://127.0.0.1:{port}/")  # redirected to sign in
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,12 +11,19 @@ from starlette.testclient import TestClient
 
 from learnledger.config import Settings
 from learnledger.core.model.migrations import MIGRATIONS
+from learnledger.governance.actors import Role
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.keys import KeyRing
+from learnledger.governance.users import Scope, UserDirectory
 from learnledger.storage import Migrator, open_engine
 from learnledger.web.app import create_app
 
+SECRET = "overview-tests-secret-key"
+
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def client(tmp_path: Path, login: Callable[[TestClient, str, str], int]) -> Iterator[TestClient]:
+    """An executive's signed-in client of an organisation with a big and a small programme."""
     url = f"duckdb:///{tmp_path / 'web.duckdb'}"
     with open_engine(url) as engine:
         Migrator(engine, MIGRATIONS).migrate()
@@ -57,8 +64,11 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
                 }
             ),
         )
-    settings = Settings(database_url=url, min_group_size=5)
-    with TestClient(create_app(settings)) as test_client:
+        directory = UserDirectory(engine, AuditLog(engine, KeyRing(SECRET.encode())))
+        directory.add("exec", "a long test password", Role.EXECUTIVE, Scope(), actor="cli:t")
+    settings = Settings(database_url=url, min_group_size=5, secret_key=SECRET)
+    with TestClient(create_app(settings), base_url="https://testserver") as test_client:
+        assert login(test_client, "exec", "a long test password") == 303
         yield test_client
 
 
@@ -80,6 +90,8 @@ def test_overview_json_counts_and_suppresses_small_groups(client: TestClient) ->
 def test_overview_html_and_csv_render_the_same_context(client: TestClient) -> None:
     html = client.get("/")
     assert html.status_code == 200
+    assert "Sign out" in html.text
+    assert "executive" in html.text
     assert "Big programme" in html.text
     assert "75.0 %" in html.text
     csv_text = client.get("/overview.csv").text
@@ -94,4 +106,5 @@ def test_unknown_twin_format_is_404(client: TestClient) -> None:
 
 
 def test_health_reports_engine(client: TestClient) -> None:
+    client.cookies.clear()
     assert client.get("/health").json() == {"status": "ok", "engine": "duckdb"}

@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from learnledger.cli.common import console, engine_for, fail, progress_bar, settings_from
 from learnledger.cli.serve_cmd import run_server
 from learnledger.demo.export import export_demo
 from learnledger.demo.lifecycle import DemoRequest, DemoState, inspect_demo, rebuild_demo
+from learnledger.demo.users import DemoUser, ensure_demo_users
 from learnledger.errors import LearnLedgerError
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.keys import load_key_ring
+from learnledger.governance.users import UserDirectory
 from learnledger.storage import Migrator
 
 app = typer.Typer(
@@ -74,9 +80,38 @@ def demo(
             f"statements, {summary.programmes} programmes in {elapsed:.1f} s."
         )
         console.print(f"Ground truth: {summary.ground_truth_path}")
+    password = secrets.token_urlsafe(12)
+    with engine_for(settings) as engine:
+        directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
+        users = ensure_demo_users(directory, password)
+    _print_demo_users(users, password)
     if serve:
-        overrides = {"port": port} if port else {}
+        overrides: dict[str, object] = {"port": port} if port else {}
+        if settings.host in LOOPBACK_HOSTS:
+            # Plain HTTP on this machine only: some browsers drop Secure cookies there.
+            overrides["cookie_secure"] = False
         run_server(settings.model_copy(update=overrides))
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _print_demo_users(users: list[DemoUser], password: str) -> None:
+    table = Table("username", "role", "sees", title="Sign in as any of these demo users")
+    for user in users:
+        scope = user.scope
+        sees = (
+            f"org unit {scope.org_unit_id} and below"
+            if scope.org_unit_id
+            else f"programme {', '.join(scope.programme_ids)}"
+            if scope.programme_ids
+            else f"person {scope.person_id}"
+            if scope.person_id
+            else "the whole organisation"
+        )
+        table.add_row(user.username, user.role.value.replace("_", " "), sees)
+    console.print(table)
+    console.print(f"Password of every demo user (new on each run): [bold]{password}[/]")
 
 
 @app.command("export")

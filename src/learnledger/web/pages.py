@@ -9,13 +9,40 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from learnledger.core.model.catalog import current_entities
+from learnledger.governance.access import Capability, ScopeKind, decide
+from learnledger.governance.actors import Actor
 from learnledger.metrics.overview import organisation_overview
 from learnledger.web.rendering import csv_response, html_response, json_response
+from learnledger.web.security import current_actor, guarded, public, refusal, signed_in
 
 
+@signed_in
+async def home(request: Request) -> Response:
+    """The start page: the organisation overview for organisation-wide roles, else links."""
+    actor = current_actor(request)
+    assert actor is not None
+    aggregates = decide(actor, Capability.VIEW_AGGREGATES)
+    if aggregates.allowed and aggregates.scope.kind is ScopeKind.ALL:
+        return await _overview(request, "html")
+    return html_response(
+        request,
+        "home.html",
+        {"role": actor.role.value, "scope": _scope_text(actor), "links": _links(actor)},
+    )
+
+
+@guarded(Capability.VIEW_AGGREGATES)
 async def overview(request: Request) -> Response:
-    """The organisation overview at `/`, with `/overview.json` and `/overview.csv` twins."""
-    fmt = request.path_params.get("fmt", "html")
+    """The organisation overview with `/overview.json` and `/overview.csv` twins; it covers the
+    whole organisation, so only organisation-wide roles see it."""
+    actor = current_actor(request)
+    assert actor is not None
+    if decide(actor, Capability.VIEW_AGGREGATES).scope.kind is not ScopeKind.ALL:
+        return refusal(request, 403, "the overview covers the whole organisation")
+    return await _overview(request, request.path_params.get("fmt", "html"))
+
+
+async def _overview(request: Request, fmt: str) -> Response:
     if fmt not in ("html", "json", "csv"):
         return JSONResponse({"error": f"unknown format {fmt!r}; use json or csv"}, status_code=404)
     settings = request.app.state.settings
@@ -33,8 +60,32 @@ async def overview(request: Request) -> Response:
     return html_response(request, "overview.html", {"overview": context})
 
 
+@public
 async def health(request: Request) -> Response:
     """Liveness and database reachability."""
     engine = request.app.state.engine
     await run_in_threadpool(engine.fetch_all, "SELECT 1")
     return JSONResponse({"status": "ok", "engine": engine.name})
+
+
+def _scope_text(actor: Actor) -> str:
+    if actor.org_unit_id:
+        return f"org unit {actor.org_unit_id} and below"
+    if actor.programme_ids:
+        return "programmes " + ", ".join(sorted(actor.programme_ids))
+    if actor.person_id:
+        return "your own data"
+    return ""
+
+
+def _links(actor: Actor) -> list[dict[str, str]]:
+    links = []
+    if decide(actor, Capability.VIEW_INDIVIDUALS).allowed:
+        links.append({"href": "/api/people", "label": "People and their progress (JSON)"})
+    if decide(actor, Capability.VIEW_AGGREGATES).allowed:
+        links.append({"href": "/api/metrics", "label": "Metric catalogue (JSON)"})
+    if decide(actor, Capability.VIEW_GOVERNANCE).allowed:
+        links.append({"href": "/api/governance/summary", "label": "Governance summary (JSON)"})
+    if decide(actor, Capability.VIEW_AUDIT).allowed:
+        links.append({"href": "/api/audit/verify", "label": "Audit log check (JSON)"})
+    return links

@@ -36,10 +36,10 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def json_response(context: dict[str, Any]) -> Response:
+def json_response(context: dict[str, Any], status: int = 200) -> Response:
     """The context as JSON (dates ISO 8601, decimals as numbers)."""
     body = json.dumps(context, default=_json_default, sort_keys=True)
-    return JSONResponse(content=json.loads(body))
+    return JSONResponse(content=json.loads(body), status_code=status)
 
 
 def csv_response(rows: Sequence[dict[str, Any]], filename: str) -> Response:

@@ -1,0 +1,181 @@
+"""The JSON (and CSV) API behind the dashboards; every route is guarded by the access rules.
+
+Handlers parse the request, ask the access service for the actor's scope, call a service in
+a thread and render; individual-level views and every export are written to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from learnledger.config import Settings
+from learnledger.governance.access import AccessService, Capability
+from learnledger.governance.actors import Actor
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.users import UserDirectory
+from learnledger.metrics.catalogue import Catalogue, load_catalogue
+from learnledger.metrics.people_view import people_progress
+from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
+from learnledger.web.rendering import csv_response, json_response
+from learnledger.web.security import current_actor, guarded
+
+
+@guarded(Capability.VIEW_AGGREGATES)
+async def metric_catalogue(request: Request) -> Response:
+    """The metric catalogue: id, name, level, unit and allowed segments of each metric."""
+    catalogue = _catalogue(request.app.state.settings)
+    return json_response(
+        {
+            "metrics": [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "level": d.level,
+                    "unit": d.unit,
+                    "segments": list(d.segments),
+                }
+                for d in catalogue
+            ]
+        }
+    )
+
+
+@guarded(Capability.VIEW_AGGREGATES)
+async def metric_result(request: Request) -> Response:
+    """One metric, by segment and period, narrowed to the actor's scope; `.csv` exports it."""
+    actor = _actor(request)
+    settings: Settings = request.app.state.settings
+    definition = _catalogue(settings).get(request.path_params["metric_id"])
+    engine = request.app.state.engine
+    query = request.query_params
+    requested = {
+        key.removeprefix("filter."): value
+        for key, value in query.items()
+        if key.startswith("filter.")
+    }
+    filters = await run_in_threadpool(
+        AccessService(engine).metric_filters, actor, requested, definition.segments
+    )
+    metric_request = MetricRequest(
+        by=query.get("by"),
+        period=query.get("period"),
+        compare=query.get("compare"),
+        filters=filters,
+    )
+    context = RunContext(
+        min_group_size=settings.min_group_size,
+        fiscal_year_start_month=settings.fiscal_year_start_month,
+        currency=settings.currency,
+    )
+    result = await run_in_threadpool(run_metric, engine, definition, metric_request, context)
+    if request.path_params.get("fmt") == "csv":
+        await _audit(request, "export", "metrics", {"metric_id": definition.id, "filters": filters})
+        return csv_response(result.rows(), f"{definition.id}.csv")
+    return json_response(result.as_dict())
+
+
+@guarded(Capability.VIEW_INDIVIDUALS)
+async def people(request: Request) -> Response:
+    """Learning progress of the people the actor may see; `.csv` exports it."""
+    actor = _actor(request)
+    engine = request.app.state.engine
+    progress = await run_in_threadpool(
+        people_progress, engine, actor, request.app.state.pseudonymiser
+    )
+    details = {"people": len(progress.rows), "identified": progress.identified}
+    rows = [asdict(row) for row in progress.rows]
+    if request.path_params.get("fmt") == "csv":
+        await _audit(request, "export", "people", details)
+        return csv_response(rows, "people.csv")
+    await _audit(request, "view_individual", "people", details)
+    return json_response(
+        {
+            "identified": progress.identified,
+            "excluded_for_consent": progress.excluded_for_consent,
+            "people": rows,
+        }
+    )
+
+
+@guarded(Capability.VIEW_INDIVIDUALS)
+async def person(request: Request) -> Response:
+    """One person's progress, when the actor may see them (404 otherwise, not 403)."""
+    actor = _actor(request)
+    engine = request.app.state.engine
+    person_id = request.path_params["person_id"]
+    progress = await run_in_threadpool(
+        people_progress, engine, actor, request.app.state.pseudonymiser, person_id=person_id
+    )
+    if not progress.rows:
+        return json_response({"error": f"no person {person_id!r} you may see"}, status=404)
+    await _audit(request, "view_individual", "people", {"person_id": person_id})
+    return json_response({"identified": progress.identified, "person": asdict(progress.rows[0])})
+
+
+@guarded(Capability.MANAGE_USERS)
+async def users(request: Request) -> Response:
+    """Users with role, scope and status (never password hashes)."""
+    engine = request.app.state.engine
+    directory = UserDirectory(engine, request.app.state.audit)
+    listed = await run_in_threadpool(directory.list)
+    return json_response(
+        {
+            "users": [
+                {
+                    "user_id": u.user_id,
+                    "username": u.username,
+                    "role": u.role.value,
+                    "org_unit_id": u.scope.org_unit_id,
+                    "person_id": u.scope.person_id,
+                    "programme_ids": list(u.scope.programme_ids),
+                    "disabled": u.disabled,
+                    "last_login_at": u.last_login_at,
+                }
+                for u in listed
+            ]
+        }
+    )
+
+
+@guarded(Capability.VIEW_AUDIT)
+async def audit_verify(request: Request) -> Response:
+    """Whether the audit log is intact, and where it was tampered with if not."""
+    audit: AuditLog = request.app.state.audit
+    verification = await run_in_threadpool(audit.verify)
+    return json_response(
+        {
+            "intact": verification.intact,
+            "entries": verification.entries,
+            "first_bad_seq": verification.first_bad_seq,
+            "problem": verification.problem,
+        }
+    )
+
+
+def _actor(request: Request) -> Actor:
+    actor = current_actor(request)
+    assert actor is not None  # the guard let only signed-in actors through
+    return actor
+
+
+async def _audit(request: Request, action: str, target: str, details: dict[str, Any]) -> None:
+    audit: AuditLog = request.app.state.audit
+    actor = _actor(request)
+    await run_in_threadpool(
+        audit.append,
+        actor=actor.audit_name,
+        action=action,
+        target=target,
+        details={**details, "path": request.url.path},
+    )
+
+
+def _catalogue(settings: Settings) -> Catalogue:
+    folders = [Path(settings.metrics_dir)] if settings.metrics_dir else []
+    return load_catalogue(folders)
