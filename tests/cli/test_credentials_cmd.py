@@ -34,3 +34,8 @@ def test_add_list_and_revoke(tmp_path: Path) -> None:
     bad = runner.invoke(app, [*base, "add", "X", "--scopes", "everything"])
     assert bad.exit_code == 1
     assert "unknown scope" in bad.output
+    with open_engine(url) as engine:
+        audited = engine.fetch_all("SELECT action, details FROM audit_events ORDER BY seq")
+    assert [a for a, _ in audited] == ["lrs_credential_added", "lrs_credential_revoked"]
+    assert key in audited[0][1]
+    assert secret not in str(audited)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from learnledger.cli import common
 from learnledger.cli.app import app
+from learnledger.storage.factory import open_engine
 
 runner = CliRunner()
 
@@ -136,3 +137,21 @@ def test_an_unknown_run_id_fails_clearly(imported: tuple[Path, str]) -> None:
     code, output = _invoke(db, "imports", "list", "--limit", "0")
     assert code == 1
     assert "--limit: must be at least 1" in output
+
+
+def test_an_import_is_written_to_the_audit_log_without_personal_data(
+    imported: tuple[Path, str],
+) -> None:
+    db, run_id = imported
+    with open_engine(f"duckdb:///{db}") as engine:
+        entries = engine.fetch_all(
+            "SELECT actor, action, target, details FROM audit_events WHERE action = 'import'"
+        )
+    assert len(entries) == 1
+    actor, _, target, details = entries[0]
+    assert (actor, target) == ("cli:ana", "people")
+    recorded = json.loads(details)
+    assert recorded["run_id"] == run_id
+    assert recorded["rejected"] == 3
+    assert "ann@example.com" not in details
+    assert "Lee" not in details

@@ -8,6 +8,9 @@ import typer
 from rich.table import Table
 
 from learnledger.cli.common import console, engine_for, settings_from
+from learnledger.governance.actors import cli_actor
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.keys import load_key_ring
 from learnledger.lrs.credentials import SCOPES, CredentialStore
 
 app = typer.Typer(help="xAPI client credentials: add, list, revoke.", no_args_is_help=True)
@@ -24,9 +27,15 @@ def add(
 ) -> None:
     """Create a credential and print its key and secret (the secret is shown only once)."""
     settings = settings_from(ctx)
-    with engine_for(settings) as engine:
+    with engine_for(settings) as engine, engine.transaction():
         key, secret = CredentialStore(engine).add(
             name, scopes.split(","), home_page=settings.lrs_base_url
+        )
+        AuditLog(engine, load_key_ring(settings)).append(
+            actor=cli_actor().audit_name,
+            action="lrs_credential_added",
+            target="lrs_credentials",
+            details={"key": key, "scopes": scopes.split(",")},
         )
     console.print(f"key:    {key}\nsecret: {secret}", highlight=False)
     console.print("Store the secret now: it cannot be shown again.", style="dim")
@@ -59,6 +68,12 @@ def revoke(
 ) -> None:
     """Revoke a credential: its requests get 401 from now on."""
     settings = settings_from(ctx)
-    with engine_for(settings) as engine:
+    with engine_for(settings) as engine, engine.transaction():
         CredentialStore(engine).revoke(key)
+        AuditLog(engine, load_key_ring(settings)).append(
+            actor=cli_actor().audit_name,
+            action="lrs_credential_revoked",
+            target="lrs_credentials",
+            details={"key": key},
+        )
     console.print(f"Revoked {key}.")

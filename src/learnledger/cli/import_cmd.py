@@ -11,6 +11,8 @@ from rich.table import Table
 from learnledger.cli.common import console, engine_for, fail, settings_from, step_progress
 from learnledger.cli.identities_cmd import print_resolution_after_import
 from learnledger.config import Settings
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.keys import load_key_ring
 from learnledger.identity import resolve_after_people_import
 from learnledger.ingest import (
     MAPPINGS_DIR,
@@ -62,7 +64,7 @@ def import_(
     with engine_for(settings) as engine:
         Migrator(engine).migrate()
         with step_progress() as progress:
-            report = Importer(engine).run(
+            report = Importer(engine, AuditLog(engine, load_key_ring(settings))).run(
                 source,
                 _mapping_path(mapping),
                 entity=entity,
@@ -94,7 +96,14 @@ def _import_statements(
         def store(batch: list[dict[str, Any]]) -> list[str]:
             return statements.store(batch, authority=authority, version="2.0.0")
 
-        report = import_statement_file(engine, path, store, source_id=source_id, actor=actor)
+        report = import_statement_file(
+            engine,
+            path,
+            store,
+            source_id=source_id,
+            actor=actor,
+            audit=AuditLog(engine, load_key_ring(settings)),
+        )
         _print_report(engine, report)
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from learnledger.core.model.spec import Column, Entity, Index
 from learnledger.errors import LearnLedgerError, StorageError, ValidationError
+from learnledger.governance.audit import AuditLog
 from learnledger.ingest.dataset import FILES_TABLE, prepare_dataset
 from learnledger.ingest.mapping import EntityMapping, Mapping, load_mapping
 from learnledger.ingest.quality import accepted_rows, find_rejections
@@ -104,10 +105,11 @@ class _DryRunRollbackError(Exception):
 
 
 class Importer:
-    """Runs imports into one store engine."""
+    """Runs imports into one store engine; each recorded run is written to `audit` too."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, audit: AuditLog | None = None) -> None:
         self.engine = engine
+        self.audit = audit
 
     def run(
         self,
@@ -552,6 +554,20 @@ class Importer:
                 report.actor,
             ],
         )
+        if self.audit is not None and report.status != "dry_run":
+            self.audit.append(
+                actor=report.actor if ":" in report.actor else f"cli:{report.actor}",
+                action="import" if report.status == "succeeded" else "import_failed",
+                target=report.entity,
+                details={
+                    "run_id": str(report.run_id),
+                    "source_id": report.source_id,
+                    "rows_read": report.rows_read,
+                    "inserted": counts.inserted,
+                    "updated": counts.updated,
+                    "rejected": report.rows_rejected,
+                },
+            )
 
     def record_failure(self, report: ImportReport, exc: Exception) -> None:
         """Record `report` as failed with `exc`, in a transaction of its own."""

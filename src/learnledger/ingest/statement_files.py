@@ -23,6 +23,7 @@ import orjson
 
 from learnledger.core.xapi import validate_statements
 from learnledger.errors import LearnLedgerError, ValidationError
+from learnledger.governance.audit import AuditLog
 from learnledger.ingest.importer import EntityCounts, Importer, ImportReport, os_user
 from learnledger.ingest.readers import file_checksum
 from learnledger.ingest.sources import SourceRegistry
@@ -62,6 +63,7 @@ def import_statement_file(
     source_id: str,
     actor: str | None = None,
     version: str = "2.0.0",
+    audit: AuditLog | None = None,
 ) -> ImportReport:
     """Validate every statement of `path`, store them with `store`, and record the run."""
     SourceRegistry(engine).get(source_id)
@@ -78,7 +80,7 @@ def import_statement_file(
         actor=actor or os_user(),
         started_at=dt.datetime.now(dt.UTC),
     )
-    importer = Importer(engine)
+    importer = Importer(engine, audit)
     try:
         offset = 0
         for batch in statement_batches(path):  # validate everything before storing anything
