@@ -32,6 +32,7 @@ PY
 
 run_tests() {
   scripts/ensure-postgres.sh
+  scripts/ensure-chromium.sh
   echo "==> ruff"
   .venv/bin/ruff check src tests benchmarks
   .venv/bin/ruff format --check src tests benchmarks

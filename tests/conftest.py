@@ -25,14 +25,17 @@ POSTGRES_URL_ENV = "LEARNLEDGER_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture(autouse=True)
-def _secret_key_file_in_tmp(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Commands that need the secret key create its file in a temporary directory, never in
-    the working directory."""
+@pytest.fixture(autouse=True, scope="session")
+def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Settings every test (and every module- or session-scoped fixture) starts from:
+    commands that need the secret key create its file in a temporary directory, never in the
+    working directory, and apps under test do not enforce retention on a schedule unless a
+    test turns it on."""
     key_file = tmp_path_factory.getbasetemp() / "learnledger-test.key"
-    monkeypatch.setenv("LEARNLEDGER_SECRET_KEY_FILE", str(key_file))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEARNLEDGER_SECRET_KEY_FILE", str(key_file))
+        patch.setenv("LEARNLEDGER_RETENTION_SCHEDULE_HOURS", "0")
+        yield
 
 
 def _in_ci() -> bool:

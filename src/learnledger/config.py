@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="Consent purposes that need a recorded grant; for the others a person "
         "without a consent record counts as not having withdrawn.",
     )
+    retention_schedule_hours: int = Field(
+        24,
+        ge=0,
+        description="The web server enforces retention at start and then every this many "
+        "hours; 0 turns the schedule off (run `learnledger governance enforce` instead).",
+    )
     min_group_size: int = Field(
         5, ge=1, description="Smallest group of people an aggregate may describe."
     )

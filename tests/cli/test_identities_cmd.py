@@ -137,7 +137,7 @@ def test_resolve_with_a_rules_file_dry_run_then_for_real(url: str, tmp_path: Pat
     with open_engine(url) as engine:
         assert engine.fetch_all("SELECT version, actor FROM identity_rules") == [(1, "user:7")]
         actions = engine.fetch_all("SELECT action FROM audit_events ORDER BY seq")
-    assert actions == [("identity_rules_recorded",)]
+    assert actions == [("import",), ("identity_rules_recorded",)]  # the roster import first
 
 
 def test_merge_split_and_link_from_the_command_line(url: str, tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_merge_split_and_link_from_the_command_line(url: str, tmp_path: Path) ->
     assert "1 learning events linked" in linked.output
     with open_engine(url) as engine:
         actions = [r[0] for r in engine.fetch_all("SELECT action FROM audit_events ORDER BY seq")]
-    assert actions == ["person_merge", "identity_split", "identity_link"]
+    assert actions == ["import", "person_merge", "identity_split", "identity_link"]
 
 
 def test_bad_input_exits_1_with_a_clear_error(url: str, tmp_path: Path) -> None:

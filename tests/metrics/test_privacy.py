@@ -85,6 +85,16 @@ def test_only_cells_of_ones_are_widened_until_their_sum_is_ambiguous() -> None:
     assert not total.suppressed
 
 
+def test_small_cells_are_widened_until_together_they_are_no_small_group() -> None:
+    cells = [ProtectedCell("a", 1), ProtectedCell("b", 2), ProtectedCell("c", 9)]
+    cells.append(ProtectedCell("d", 12))
+    total = ProtectedCell("total", 24)
+    protect(cells, total, 5)
+    # a and b are ambiguous on their own (3 people in 2 cells) but the total minus c and d
+    # would describe those 3 people together: c goes too.
+    assert [c.suppressed for c in cells] == [True, True, True, False]
+
+
 def test_the_total_goes_when_nothing_is_left_to_suppress() -> None:
     cells = [ProtectedCell("a", 2), ProtectedCell("b", 0), ProtectedCell("c", 7)]
     total = ProtectedCell("total", 9)
@@ -133,6 +143,8 @@ def test_no_suppressed_cell_can_be_recovered_from_published_cells_and_totals(
     hidden_sum = (total.people or 0) - sum(c.people or 0 for c in published) - extra
     assert len(hidden) >= 2
     assert hidden_sum - (len(hidden) - 1) > 1
+    # Total minus published cells describes the hidden cells together: never a small group.
+    assert hidden_sum >= k
     # The same holds for any additive value carried by the cells (sum of hidden values is
     # known, each individual one is not): at least two unknowns share one equation.
     hidden_values = [values[i] for i, c in enumerate(cells) if c.suppressed]
@@ -161,3 +173,4 @@ def test_every_run_publishes_no_recoverable_cell(
         hidden_people = (total.people or 0) - sum(c.people or 0 for c in cells if not c.suppressed)
         assert len(hidden) >= 2
         assert hidden_people > len(hidden)
+        assert hidden_people >= k

@@ -27,16 +27,18 @@ def add(
 ) -> None:
     """Create a credential and print its key and secret (the secret is shown only once)."""
     settings = settings_from(ctx)
-    with engine_for(settings) as engine, engine.transaction():
-        key, secret = CredentialStore(engine).add(
-            name, scopes.split(","), home_page=settings.lrs_base_url
-        )
-        AuditLog(engine, load_key_ring(settings)).append(
-            actor=cli_actor().audit_name,
-            action="lrs_credential_added",
-            target="lrs_credentials",
-            details={"key": key, "scopes": scopes.split(",")},
-        )
+    with engine_for(settings) as engine:
+        audit = AuditLog(engine, load_key_ring(settings))
+        with audit.transaction():
+            key, secret = CredentialStore(engine).add(
+                name, scopes.split(","), home_page=settings.lrs_base_url
+            )
+            audit.append(
+                actor=cli_actor().audit_name,
+                action="lrs_credential_added",
+                target="lrs_credentials",
+                details={"key": key, "scopes": scopes.split(",")},
+            )
     console.print(f"key:    {key}\nsecret: {secret}", highlight=False)
     console.print("Store the secret now: it cannot be shown again.", style="dim")
 
@@ -68,12 +70,14 @@ def revoke(
 ) -> None:
     """Revoke a credential: its requests get 401 from now on."""
     settings = settings_from(ctx)
-    with engine_for(settings) as engine, engine.transaction():
-        CredentialStore(engine).revoke(key)
-        AuditLog(engine, load_key_ring(settings)).append(
-            actor=cli_actor().audit_name,
-            action="lrs_credential_revoked",
-            target="lrs_credentials",
-            details={"key": key},
-        )
+    with engine_for(settings) as engine:
+        audit = AuditLog(engine, load_key_ring(settings))
+        with audit.transaction():
+            CredentialStore(engine).revoke(key)
+            audit.append(
+                actor=cli_actor().audit_name,
+                action="lrs_credential_revoked",
+                target="lrs_credentials",
+                details={"key": key},
+            )
     console.print(f"Revoked {key}.")

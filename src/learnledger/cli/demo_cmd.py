@@ -17,6 +17,7 @@ from learnledger.demo.export import export_demo
 from learnledger.demo.lifecycle import DemoRequest, DemoState, inspect_demo, rebuild_demo
 from learnledger.demo.users import DemoUser, ensure_demo_users
 from learnledger.errors import LearnLedgerError
+from learnledger.governance.actors import cli_actor
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
 from learnledger.governance.users import UserDirectory
@@ -125,6 +126,12 @@ def export(
         Migrator(engine).migrate()
         with progress_bar() as progress:
             summary = export_demo(engine, directory, progress=progress)
+        AuditLog(engine, load_key_ring(settings)).append(
+            actor=cli_actor().audit_name,
+            action="export",
+            target="demo_export",
+            details={"files": len(summary.files), "rows": sum(f.rows for f in summary.files)},
+        )
     rows = sum(f.rows for f in summary.files)
     console.print(f"Wrote {len(summary.files)} export files ({rows:,} rows) to {directory}.")
     console.print(f"Import them into another database with: sh {directory / 'import.sh'}")

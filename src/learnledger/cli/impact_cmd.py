@@ -10,7 +10,9 @@ import typer
 from rich.table import Table
 
 from learnledger.cli.common import console, engine_for, fail, settings_from
+from learnledger.config import Settings
 from learnledger.errors import LearnLedgerError
+from learnledger.governance.consent import ANALYTICS
 from learnledger.impact.checklist import RoiChecklist, roi_checklist
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import VALUE_BASES, MoneyConversion
@@ -101,6 +103,7 @@ Format = Annotated[OutputFormat, typer.Option("--format", help="table or json.")
 
 
 def _request(
+    settings: Settings,
     program: str,
     outcome: str,
     treatment: TreatmentOption,
@@ -127,6 +130,7 @@ def _request(
         methods=chosen,  # type: ignore[arg-type]
         trend=trend.value,
         other_programmes=others.value,
+        consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
 
 
@@ -151,6 +155,7 @@ def run(
     """Estimate a programme's effect on a performance metric with every isolation method the
     data supports, the naive comparisons beside them, and the conservative choice."""
     request = _request(
+        settings_from(ctx),
         program,
         outcome,
         treatment,
@@ -264,6 +269,7 @@ def roi(
     if (kpi is None) == (value_per_unit is None):
         raise fail("give exactly one of --kpi or --value-per-unit")
     request = _request(
+        settings_from(ctx),
         program,
         outcome,
         treatment,

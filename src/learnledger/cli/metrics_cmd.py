@@ -14,6 +14,7 @@ from rich.table import Table
 from learnledger.cli.common import console, date_option, engine_for, fail, settings_from
 from learnledger.config import Settings
 from learnledger.errors import LearnLedgerError
+from learnledger.governance.consent import ANALYTICS
 from learnledger.metrics.catalogue import (
     Catalogue,
     export_catalogue,
@@ -156,6 +157,7 @@ def run(
         min_group_size=settings.min_group_size,
         fiscal_year_start_month=settings.fiscal_year_start_month,
         currency=settings.currency,
+        analytics_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
     try:
         definition = catalogue.get(metric_id)

@@ -93,7 +93,7 @@ class SessionManager:
             self.users.replace_hash(user.user_id, rehash_password(password))
         token = secrets.token_urlsafe(32)
         expires_at = moment + self.max_age
-        with self.engine.transaction():
+        with self.audit.transaction():
             self.engine.execute(
                 "INSERT INTO app_sessions (token_hash, user_id, created_at, expires_at, "
                 "last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
@@ -148,7 +148,7 @@ class SessionManager:
         )
         if row is None:
             return
-        with self.engine.transaction():
+        with self.audit.transaction():
             self.engine.execute(
                 "UPDATE app_sessions SET revoked_at = ? WHERE token_hash = ?",
                 [moment, _token_hash(token)],

@@ -97,7 +97,7 @@ class UserDirectory:
         password_hash = hash_password(password)
         now = dt.datetime.now(dt.UTC)
         user_id = "U" + uuid.uuid4().hex[:12].upper()
-        with self.engine.transaction():
+        with self.audit.transaction():
             if self._row("username", name) is not None:
                 raise ConflictError(f"a user called {name!r} already exists")
             self.engine.execute(
@@ -155,17 +155,13 @@ class UserDirectory:
         """Disable (or re-enable) a user; disabling also ends their sessions."""
         user = self.get(username)
         now = dt.datetime.now(dt.UTC)
-        with self.engine.transaction():
+        with self.audit.transaction():
             self.engine.execute(
                 "UPDATE app_users SET disabled = ?, updated_at = ? WHERE user_id = ?",
                 [disabled, now, user.user_id],
             )
             if disabled:
-                self.engine.execute(
-                    "UPDATE app_sessions SET revoked_at = ? WHERE user_id = ? "
-                    "AND revoked_at IS NULL",
-                    [now, user.user_id],
-                )
+                self._end_sessions(user.user_id, now)
             self.audit.append(
                 actor=actor,
                 action="user_disabled" if disabled else "user_enabled",
@@ -179,7 +175,7 @@ class UserDirectory:
         user = self.get(username)
         self._check_scope(role, scope)
         now = dt.datetime.now(dt.UTC)
-        with self.engine.transaction():
+        with self.audit.transaction():
             self.engine.execute(
                 "UPDATE app_users SET role = ?, org_unit_id = ?, person_id = ?, "
                 "programme_ids = ?, updated_at = ? WHERE user_id = ?",
@@ -192,10 +188,7 @@ class UserDirectory:
                     user.user_id,
                 ],
             )
-            self.engine.execute(
-                "UPDATE app_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                [now, user.user_id],
-            )
+            self._end_sessions(user.user_id, now)
             self.audit.append(
                 actor=actor,
                 action="user_role_changed",
@@ -214,15 +207,12 @@ class UserDirectory:
         user = self.get(username)
         password_hash = hash_password(password)
         now = dt.datetime.now(dt.UTC)
-        with self.engine.transaction():
+        with self.audit.transaction():
             self.engine.execute(
                 "UPDATE app_users SET password_hash = ?, updated_at = ? WHERE user_id = ?",
                 [password_hash, now, user.user_id],
             )
-            self.engine.execute(
-                "UPDATE app_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                [now, user.user_id],
-            )
+            self._end_sessions(user.user_id, now)
             self.audit.append(
                 actor=actor,
                 action="user_password_changed",
@@ -234,6 +224,12 @@ class UserDirectory:
         """Store a re-made hash of the same password (stronger parameters); not audited."""
         self.engine.execute(
             "UPDATE app_users SET password_hash = ? WHERE user_id = ?", [password_hash, user_id]
+        )
+
+    def _end_sessions(self, user_id: str, now: dt.datetime) -> None:
+        self.engine.execute(
+            "UPDATE app_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            [now, user_id],
         )
 
     def _row(self, column: str, value: str) -> tuple[object, ...] | None:

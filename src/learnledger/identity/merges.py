@@ -46,7 +46,7 @@ def merge_persons(
     require_reason(reason)
     result = MergeResult(str(uuid.uuid4()), keep, other)
     moment = datetime.now(UTC)
-    with engine.transaction():
+    with audit.transaction():
         for person, role in ((keep, "kept"), (other, "merged")):
             survivor = merged_into(engine, person)
             if survivor is not None:

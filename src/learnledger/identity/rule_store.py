@@ -27,7 +27,7 @@ def rules_in_force(engine: Engine) -> IdentityRules:
 def record_rules(engine: Engine, rules: IdentityRules, *, actor: str, audit: AuditLog) -> int:
     """Make `rules` the rules in force (a new version, unless they equal the latest one);
     return the version in force. A new version is written to the audit log."""
-    with engine.transaction():
+    with audit.transaction():
         row = engine.fetch_one(
             "SELECT version, checksum FROM identity_rules ORDER BY version DESC LIMIT 1"
         )

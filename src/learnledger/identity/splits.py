@@ -52,7 +52,7 @@ def split_identity(
     """
     require_reason(reason)
     moment = datetime.now(UTC)
-    with engine.transaction():
+    with audit.transaction():
         row = engine.fetch_one("SELECT person_id FROM identities WHERE ifi = ?", [ifi])
         if row is None or row[0] != person_id:
             raise NotFoundError(f"the identifier is not linked to person {person_id}")
@@ -96,7 +96,7 @@ def link_identifier(
     if not ifi.partition(":")[2] or kind not in ("mbox", "mbox_sha1sum", "openid", "account"):
         raise ValidationError("ifi", "must be a canonical identifier such as mbox:mailto:...")
     moment = datetime.now(UTC)
-    with engine.transaction():
+    with audit.transaction():
         require_active_person(engine, person_id)
         linked = engine.fetch_one("SELECT person_id FROM identities WHERE ifi = ?", [ifi])
         if linked is not None:

@@ -113,11 +113,13 @@ def outcome_panel(
     scale: Scale = "level",
     settle_months: int = 0,
     other_programmes: OtherProgrammes = "ignore",
+    exclude: frozenset[str] = frozenset(),
 ) -> OutcomePanel:
     """The metric's monthly values for everyone measured on it, with each person's first
     trained month. `settle_months` drops each person's first months of tenure (new-hire
     ramp-up), which would otherwise look like growth; `other_programmes="censor"` drops each
-    person's months from their first enrolment in another programme on."""
+    person's months from their first enrolment in another programme on. The people in
+    `exclude` (e.g. without consent to analytics) are left out entirely."""
     metric = engine.fetch_one(
         "SELECT direction, unit FROM performance_metrics WHERE metric_id = ?", [metric_id]
     )
@@ -129,6 +131,10 @@ def outcome_panel(
         raise ValidationError("other_programmes", "must be censor or ignore")
     starts = treatment_months(engine, programme_id, treatment)
     table = engine.fetch_arrow(_OBSERVATIONS_SQL, [programme_id, metric_id])
+    if exclude:
+        starts = {person: month for person, month in starts.items() if person not in exclude}
+        left_out = pc.is_in(table.column("person_id"), value_set=pa.array(sorted(exclude)))
+        table = table.filter(pc.invert(left_out))
     if table.num_rows == 0:
         raise ValidationError(metric_id, "has no performance observations")
     month = _ints(table.column("month_index"))

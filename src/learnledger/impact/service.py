@@ -8,12 +8,13 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import numpy as np
 
 from learnledger.errors import LearnLedgerError, ValidationError
+from learnledger.governance.consent import ANALYTICS, excluded_people
 from learnledger.impact.adjustment import ipw_att, psm_att, regression_adjustment
 from learnledger.impact.did import ComparisonGroup, TrendAdjustment, staggered_did
 from learnledger.impact.estimate import EffectEstimate
@@ -51,6 +52,10 @@ class ImpactRequest:
     methods: tuple[Method, ...] = ALL_METHODS
     trend: TrendAdjustment = "none"
     other_programmes: OtherProgrammes = "ignore"
+    #: Consent decisions in force at this moment apply (default: when the run starts).
+    consent_as_of: datetime | None = None
+    #: Whether analytics is an opt-in purpose (no grant = excluded).
+    consent_opt_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class ImpactReport:
     notes: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     treated_months: dict[str, date] = field(default_factory=dict)  # by the treatment definition
+    consent_excluded: int = 0  # people left out for want of consent to analytics
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -85,6 +91,7 @@ class ImpactReport:
             "estimates": [e.as_json() for e in self.estimates],
             "naive": [e.as_json() for e in self.naive],
             "skipped_methods": self.skipped,
+            "consent_excluded": self.consent_excluded,
             "notes": self.notes,
         }
 
@@ -96,6 +103,8 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
     unknown = set(request.methods) - set(ALL_METHODS)
     if unknown:
         raise ValidationError("methods", f"unknown: {', '.join(sorted(unknown))}")
+    as_of = request.consent_as_of or datetime.now(UTC)
+    exclude = excluded_people(engine, ANALYTICS, as_of, opt_in=request.consent_opt_in)
     in_levels = outcome_panel(
         engine,
         request.programme_id,
@@ -103,10 +112,14 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         treatment=request.treatment,
         settle_months=request.settle_months,
         other_programmes=request.other_programmes,
+        exclude=exclude,
     )
     built = on_log_scale(in_levels) if request.scale == "log" else in_levels
     levels = in_levels.panel
     notes = _panel_notes(built)
+    if exclude:
+        noun = "person" if len(exclude) == 1 else "people"
+        notes.append(f"{len(exclude)} {noun} left out: no consent to analytics.")
     overlap = concurrent_share(engine, request.programme_id, built.starts)
     if overlap >= 0.2 and request.other_programmes == "ignore":
         notes.append(
@@ -137,6 +150,7 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         notes=notes,
         skipped=skipped,
         treated_months=built.starts,
+        consent_excluded=len(exclude),
     )
 
 

@@ -14,7 +14,7 @@ import getpass
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,7 @@ class Importer:
         with _local() as con:
             loads, quarantine = self._prepare(con, mapping, data, report)
         try:
-            with self.engine.transaction():
+            with self._transaction():
                 for part, rows in loads:
                     report.entities[part.entity] = self._upsert(part, rows, report)
                 report.status = "dry_run" if dry_run else "succeeded"
@@ -490,7 +490,7 @@ class Importer:
                 con.register(f"rejected_rows_{i}", rejected.select(["row_number"]))
             report.rejected_by_reason = dict(sorted(by_reason.items()))
             try:
-                with self.engine.transaction():
+                with self._transaction():
                     for i, part in enumerate(parts):
                         progress(f"writing {part.entity}", 2 + len(parts) + i, steps)
                         rows = self._accepted_stream(con, part, i, source_id)
@@ -525,6 +525,10 @@ class Importer:
             f"(SELECT 1 FROM rejected_rows_{index} AS r WHERE r.row_number = t.{quote(ROW)})"
         )
         return con.sql(sql).to_arrow_reader(_STREAM_BATCH_ROWS)
+
+    def _transaction(self) -> AbstractContextManager[None]:
+        """A transaction that may append to the audit log (see `AuditLog.transaction`)."""
+        return self.audit.transaction() if self.audit else self.engine.transaction()
 
     def record_run(self, report: ImportReport) -> None:
         """Insert `report` into ``import_runs`` (in the caller's transaction, if any)."""
@@ -576,7 +580,7 @@ class Importer:
         report.entities.clear()
         report.finished_at = dt.datetime.now(dt.UTC)
         try:
-            with self.engine.transaction():
+            with self._transaction():
                 self.record_run(report)
         except StorageError:  # the store itself is failing: the original error says more
             pass

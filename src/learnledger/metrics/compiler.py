@@ -100,10 +100,12 @@ def compile_query(
     grouping: Grouping,
     scope: Scope,
     currency: str,
+    base_params: Sequence[Any] = (),
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
-    its value and, when `needs_people_column`, its people count, in `aggregates` order."""
-    params: list[Any] = []
+    its value and, when `needs_people_column`, its people count, in `aggregates` order.
+    `base_params` are the ``?`` parameters of ``base.sql`` itself (e.g. a consent filter)."""
+    params: list[Any] = list(base_params)
     spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
     for p in periods:
         params += [p.label, p.start.isoformat(), p.end.isoformat()]

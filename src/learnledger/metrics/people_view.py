@@ -13,15 +13,9 @@ from dataclasses import dataclass, field
 
 from learnledger.governance.access import AccessService, shows_identities
 from learnledger.governance.actors import Actor
+from learnledger.governance.consent import INDIVIDUAL_REPORTING, exclusion_subquery
 from learnledger.governance.pseudonyms import Pseudonymiser
 from learnledger.storage.engine import Engine
-
-_WITHDRAWN_SQL = (
-    "SELECT c.person_id FROM consent_records c WHERE c.purpose = 'individual_reporting' "
-    "AND c.recorded_at <= ? AND c.recorded_at = (SELECT max(c2.recorded_at) FROM "
-    "consent_records c2 WHERE c2.person_id = c.person_id AND c2.purpose = c.purpose "
-    "AND c2.recorded_at <= ?) AND c.status = 'withdrawn'"
-)
 
 
 @dataclass(frozen=True)
@@ -55,9 +49,12 @@ def people_progress(
     *,
     person_id: str | None = None,
     today: dt.date | None = None,
+    consent_opt_in: bool = False,
 ) -> PeopleProgress:
     """Progress of every person `actor` may see (or of `person_id` only).
 
+    People excluded from individual reporting as of the end of `today` (withdrawn, or without
+    a grant when the purpose is opt-in) are left out unless they are the actor themselves.
     Raises PermissionDeniedError when the actor may not see individuals.
     """
     access = AccessService(engine)
@@ -65,8 +62,9 @@ def people_progress(
     day = today or dt.date.today()
     moment = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
     own = actor.person_id
-    consent_filter = "p.person_id NOT IN (" + _WITHDRAWN_SQL + ")"
-    consent_params: list[object] = [moment, moment]
+    withdrawn = exclusion_subquery(INDIVIDUAL_REPORTING, moment, opt_in=consent_opt_in)
+    consent_filter = f"p.person_id NOT IN ({withdrawn.sql})"
+    consent_params: list[object] = list(withdrawn.params)
     if own is not None:
         consent_filter = f"(p.person_id = ? OR {consent_filter})"
         consent_params = [own, *consent_params]

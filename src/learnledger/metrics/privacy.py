@@ -6,11 +6,16 @@ Rule (documented in docs/metrics.md):
    value and its people count are published as null, with `suppressed` set and a reason.
    Empty cells (0 people) are published.
 2. *Complementary*: the cells of one breakdown (one period, one split) add up to the total
-   published with them. If exactly one cell of such a set is suppressed, its value and count
-   could be recovered by subtracting the published cells from the total; and if the suppressed
-   cells all hold one person each, their counts are known once their sum is. In either case the
-   next smallest published cell (fewest people, then by key) is suppressed too, and again until
-   neither holds; when no published cell is left, the total is suppressed instead.
+   published with them, so the total minus the published cells is the aggregate of the
+   suppressed cells together. If exactly one cell of such a set is suppressed, that is its
+   value and count; if the suppressed cells all hold one person each, their counts are known
+   once their sum is; and if together they hold fewer than `min_group_size` people, the
+   subtraction describes a small group. In each case the next smallest published cell (fewest
+   people, then by key) is suppressed too, and again until none holds; when no published cell
+   is left, the total is suppressed instead.
+3. *Across queries over the org hierarchy* (see `runner`): a unit's result hides what the
+   breakdown of any of its ancestors hides, so subtracting a unit's result from its parent's
+   cannot reveal the parent's suppressed cells either.
 
 Primary and complementary suppressions carry the same reason, so a reader cannot tell which
 cells are the small ones (that would let them bound the hidden counts).
@@ -57,7 +62,7 @@ def protect(cells: list[ProtectedCell], total: ProtectedCell | None, min_group_s
         if not hidden:
             return
         hidden_people = sum(c.people or 0 for c in hidden)
-        if len(hidden) >= 2 and hidden_people > len(hidden):
+        if len(hidden) >= 2 and hidden_people > len(hidden) and hidden_people >= min_group_size:
             return
         candidates = sorted(
             (c for c in cells if not c.suppressed and c.people),

@@ -61,6 +61,7 @@ class MetricResult:
     compare: str | None
     comparison: str | None
     min_group_size: int
+    consent_excluded: int = 0  # people left out for want of consent to analytics
     cells: list[MetricCell] = field(default_factory=list)
     objectives: list[ObjectiveStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from learnledger.errors import LearnLedgerError, ValidationError
-from learnledger.metrics.bases import BASES
+from learnledger.governance.consent import (
+    ANALYTICS,
+    ExclusionQuery,
+    excluded_count,
+    exclusion_subquery,
+)
+from learnledger.metrics.bases import BASES, BaseView
 from learnledger.metrics.compiler import Grouping, Scope, compile_query, needs_people_column
 from learnledger.metrics.definition import Aggregate, Formula, MetricDefinition
 from learnledger.metrics.objectives import objective_statuses
@@ -59,11 +65,18 @@ class MetricRequest:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Settings a run needs."""
+    """Settings a run needs.
+
+    People whose consent decision for ``analytics`` in force at `as_of` (default: the moment
+    the run starts) is withdrawn -- or, when `analytics_opt_in`, who have no grant -- are left
+    out of every base view that is about people.
+    """
 
     min_group_size: int = 5
     fiscal_year_start_month: int = 1
     currency: str = "EUR"
+    as_of: dt.datetime | None = None
+    analytics_opt_in: bool = False
 
 
 def run_metric(
@@ -78,6 +91,8 @@ def run_metric(
         )
     formula = definition.formula
     _check_request(definition, request)
+    as_of = context.as_of or dt.datetime.now(dt.UTC)
+    consent = exclusion_subquery(ANALYTICS, as_of, opt_in=context.analytics_opt_in)
     result = MetricResult(
         metric_id=definition.id,
         name=definition.name,
@@ -91,10 +106,18 @@ def run_metric(
         compare=request.compare,
         comparison=None,
         min_group_size=context.min_group_size,
+        consent_excluded=excluded_count(engine, ANALYTICS, as_of, opt_in=context.analytics_opt_in),
     )
+    if result.consent_excluded:
+        result.notes.append(
+            f"{result.consent_excluded} "
+            f"{'person' if result.consent_excluded == 1 else 'people'} left out: "
+            "no consent to analytics as of "
+            f"{as_of.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        )
     first, last = request.start, request.end
     if first is None or last is None:
-        data_first, data_last = _data_range(engine, formula)
+        data_first, data_last = _data_range(engine, formula, consent)
         if data_first is None or data_last is None:
             result.notes.append("no data in the base views of this metric")
             return result
@@ -110,8 +133,12 @@ def run_metric(
     spine = list(dict.fromkeys([*reporting, *comparison.values()]))
     tree = OrgTree.load(engine) if _uses_org(request) else None
     scope, grouping = _scope_and_grouping(definition, request, tree)
-    values = _fetch(engine, formula, spine, grouping, scope, context.currency)
+    values = _fetch(engine, formula, spine, grouping, scope, context.currency, consent)
     cells = _assemble(definition, formula, spine, values, context.min_group_size)
+    if tree is not None and "org_unit" in request.filters:
+        _hide_what_ancestors_hide(
+            engine, definition, formula, spine, request, tree, scope, context, consent, cells
+        )
     published = {_cell_key(c): c for c in cells}
     for cell in cells:
         if cell.period not in {p.label for p in reporting}:
@@ -126,6 +153,46 @@ def run_metric(
             cell.label = labels.get(cell.segment) if cell.segment is not None else None
     result.objectives = objective_statuses(engine, definition, request.by, request.filters, result)
     return result
+
+
+def _hide_what_ancestors_hide(
+    engine: Engine,
+    definition: MetricDefinition,
+    formula: Formula,
+    spine: list[Period],
+    request: MetricRequest,
+    tree: OrgTree,
+    scope: dict[str, list[str]],
+    context: RunContext,
+    consent: ExclusionQuery,
+    cells: list[MetricCell],
+) -> None:
+    """Suppress every cell of a period (and split) whose org unit is suppressed in the
+    breakdown of any ancestor unit.
+
+    Differencing across queries: without this, the result for a unit and the result for its
+    parent (or a sibling) could be subtracted to reveal a group the parent's breakdown hides
+    (e.g. the few people attached to the parent unit itself). Each ancestor's breakdown is
+    computed with the same rule, so every query over the hierarchy hides the same cells.
+    """
+    child = request.filters["org_unit"]
+    parent = tree.parents.get(child)
+    hidden: set[tuple[str, tuple[str | None, ...]]] = set()
+    while parent is not None:
+        parent_scope = {**scope, "org_unit": sorted(tree.subtree(parent))}
+        grouping = Grouping(
+            segment="org_unit", org_map=tree.roll_up(parent), splits=definition.split_by
+        )
+        values = _fetch(engine, formula, spine, grouping, parent_scope, context.currency, consent)
+        for cell in _assemble(definition, formula, spine, values, context.min_group_size):
+            if cell.segment == child and cell.suppressed:
+                hidden.add((cell.period, tuple(cell.split.values())))
+        child, parent = parent, tree.parents.get(parent)
+    reason = suppression_reason(context.min_group_size)
+    for cell in cells:
+        if (cell.period, tuple(cell.split.values())) in hidden and not cell.suppressed:
+            cell.suppressed, cell.reason = True, reason
+            cell.value, cell.people = None, None
 
 
 def _check_request(definition: MetricDefinition, request: MetricRequest) -> None:
@@ -166,12 +233,26 @@ def _check_request(definition: MetricDefinition, request: MetricRequest) -> None
         raise ValidationError("--baseline-from", "give both --baseline-from and --baseline-to")
 
 
-def _data_range(engine: Engine, formula: Formula) -> tuple[dt.date | None, dt.date | None]:
+def _consented(base: BaseView, consent: ExclusionQuery) -> tuple[BaseView, tuple[Any, ...]]:
+    """`base` without the rows of people excluded by `consent`, and its SQL parameters."""
+    if base.person is None:
+        return base, ()
+    person = 'k."' + base.person.replace('"', '""') + '"'
+    sql = (
+        f"\nSELECT * FROM ({base.sql}\n) k\n"
+        f"WHERE {person} IS NULL OR {person} NOT IN ({consent.sql})"
+    )
+    return replace(base, sql=sql), consent.params
+
+
+def _data_range(
+    engine: Engine, formula: Formula, consent: ExclusionQuery
+) -> tuple[dt.date | None, dt.date | None]:
     """The first and last date of the rows the formula's aggregates read."""
     firsts: list[dt.date] = []
     lasts: list[dt.date] = []
     for agg in formula.aggregates:
-        base = BASES[agg.base]
+        base, base_params = _consented(BASES[agg.base], consent)
         time = agg.time or base.time
         if time is not None:
             sql = f'SELECT MIN(b."{time}"), MAX(b."{time}") FROM ({base.sql}\n) b'
@@ -182,7 +263,7 @@ def _data_range(engine: Engine, formula: Formula) -> tuple[dt.date | None, dt.da
                 f'SELECT MIN(b."{start}"), MAX(COALESCE(b."{end}", b."{start}")) '
                 f"FROM ({base.sql}\n) b"
             )
-        row = engine.fetch_one(sql)
+        row = engine.fetch_one(sql, list(base_params))
         if row and row[0] is not None and time is not None:
             firsts.append(row[0])
             lasts.append(row[1])
@@ -250,6 +331,7 @@ def _fetch(
     grouping: Grouping,
     scope: dict[str, list[str]],
     currency: str,
+    consent: ExclusionQuery,
 ) -> dict[_Key, dict[str, float | int | None]]:
     """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``."""
     groups: dict[tuple[str, str | None], list[Aggregate]] = defaultdict(list)
@@ -258,7 +340,7 @@ def _fetch(
         groups[(agg.base, agg.time or base.time)].append(agg)
     values: dict[_Key, dict[str, float | int | None]] = defaultdict(dict)
     for (base_name, time), aggregates in groups.items():
-        base = BASES[base_name]
+        base, base_params = _consented(BASES[base_name], consent)
         base_scope = Scope({base.segments[s]: v for s, v in scope.items()})
         splits = tuple(base.segments[s] for s in grouping.splits)
         variants = [(True, Grouping(None, None, splits))]
@@ -268,7 +350,7 @@ def _fetch(
             variants.append((False, Grouping(column, org_map, splits)))
         for is_total, variant in variants:
             sql, params = compile_query(
-                base, aggregates, time, spine, variant, base_scope, currency
+                base, aggregates, time, spine, variant, base_scope, currency, base_params
             )
             for row in engine.fetch_all(sql, params):
                 period, cell = row[0], row[1]

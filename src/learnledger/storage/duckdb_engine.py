@@ -186,6 +186,10 @@ class DuckDBEngine(Engine):
         """Open (or join) this thread's transaction; commit on exit, roll back on error."""
         return self._transaction()
 
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open."""
+        return self._tx.current() is not None
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         with self._tx.transaction():

@@ -91,6 +91,10 @@ class Engine(ABC):
         """
 
     @abstractmethod
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open (statements then join it)."""
+
+    @abstractmethod
     def table_names(self) -> set[str]:
         """Names of the tables in the engine's schema."""
 

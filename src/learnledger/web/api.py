@@ -6,6 +6,7 @@ a thread and render; individual-level views and every export are written to the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from learnledger.config import Settings
 from learnledger.governance.access import AccessService, Capability
 from learnledger.governance.actors import Actor
 from learnledger.governance.audit import AuditLog
+from learnledger.governance.consent import ANALYTICS, INDIVIDUAL_REPORTING
 from learnledger.governance.users import UserDirectory
 from learnledger.metrics.catalogue import Catalogue, load_catalogue
-from learnledger.metrics.people_view import people_progress
+from learnledger.metrics.people_view import PeopleProgress, people_progress
 from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
 from learnledger.web.rendering import csv_response, json_response
 from learnledger.web.security import current_actor, guarded
@@ -72,6 +74,7 @@ async def metric_result(request: Request) -> Response:
         min_group_size=settings.min_group_size,
         fiscal_year_start_month=settings.fiscal_year_start_month,
         currency=settings.currency,
+        analytics_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
     result = await run_in_threadpool(run_metric, engine, definition, metric_request, context)
     if request.path_params.get("fmt") == "csv":
@@ -84,10 +87,7 @@ async def metric_result(request: Request) -> Response:
 async def people(request: Request) -> Response:
     """Learning progress of the people the actor may see; `.csv` exports it."""
     actor = _actor(request)
-    engine = request.app.state.engine
-    progress = await run_in_threadpool(
-        people_progress, engine, actor, request.app.state.pseudonymiser
-    )
+    progress = await _progress(request, actor)
     details = {"people": len(progress.rows), "identified": progress.identified}
     rows = [asdict(row) for row in progress.rows]
     if request.path_params.get("fmt") == "csv":
@@ -107,11 +107,8 @@ async def people(request: Request) -> Response:
 async def person(request: Request) -> Response:
     """One person's progress, when the actor may see them (404 otherwise, not 403)."""
     actor = _actor(request)
-    engine = request.app.state.engine
     person_id = request.path_params["person_id"]
-    progress = await run_in_threadpool(
-        people_progress, engine, actor, request.app.state.pseudonymiser, person_id=person_id
-    )
+    progress = await _progress(request, actor, person_id)
     if not progress.rows:
         return json_response({"error": f"no person {person_id!r} you may see"}, status=404)
     await _audit(request, "view_individual", "people", {"person_id": person_id})
@@ -155,6 +152,20 @@ async def audit_verify(request: Request) -> Response:
             "first_bad_seq": verification.first_bad_seq,
             "problem": verification.problem,
         }
+    )
+
+
+async def _progress(request: Request, actor: Actor, person_id: str | None = None) -> PeopleProgress:
+    settings: Settings = request.app.state.settings
+    return await run_in_threadpool(
+        functools.partial(
+            people_progress,
+            request.app.state.engine,
+            actor,
+            request.app.state.pseudonymiser,
+            person_id=person_id,
+            consent_opt_in=INDIVIDUAL_REPORTING in settings.consent_opt_in_purposes,
+        )
     )
 
 

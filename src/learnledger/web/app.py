@@ -19,6 +19,7 @@ from learnledger.errors import LearnLedgerError, http_status_for
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
 from learnledger.governance.pseudonyms import Pseudonymiser
+from learnledger.governance.retention_schedule import start_retention_schedule
 from learnledger.governance.sessions import SessionManager
 from learnledger.governance.throttle import LoginThrottle
 from learnledger.governance.users import UserDirectory
@@ -57,9 +58,16 @@ def create_app(settings: Settings) -> Starlette:
             idle=dt.timedelta(minutes=settings.session_idle_minutes),
             max_age=dt.timedelta(hours=settings.session_max_hours),
         )
+        schedule = None
+        if settings.retention_schedule_hours:
+            schedule = start_retention_schedule(
+                engine, keys, dt.timedelta(hours=settings.retention_schedule_hours)
+            )
         try:
             yield
         finally:
+            if schedule is not None:
+                await schedule.stop()
             engine.close()
 
     return Starlette(

@@ -57,9 +57,13 @@ APP_USERS = Entity(
             example=["PRG-LEAD"],
         ),
         boolean("disabled", "Disabled users cannot sign in.", default=False, example=False),
-        timestamp("created_at", "When the user was added.", required=True, example=None),
-        timestamp("updated_at", "Last change of role, scope or password.", example=None),
-        timestamp("last_login_at", "Last successful sign-in.", example=None),
+        timestamp(
+            "created_at", "When the user was added.", required=True, example="2026-03-02T09:00:00Z"
+        ),
+        timestamp(
+            "updated_at", "Last change of role, scope or password.", example="2026-03-02T09:30:00Z"
+        ),
+        timestamp("last_login_at", "Last successful sign-in.", example="2026-03-02T09:30:00Z"),
     ),
     indexes=(Index("ux_app_users_username", ("username",), unique=True),),
 )
@@ -72,10 +76,15 @@ APP_SESSIONS = Entity(
     columns=(
         text("token_hash", "SHA-256 of the session token.", required=True, example="9f86d0..."),
         text("user_id", "User.", required=True, references="app_users.user_id", example="U000001"),
-        timestamp("created_at", "Sign-in time.", required=True, example=None),
-        timestamp("expires_at", "Absolute expiry.", required=True, example=None),
-        timestamp("last_seen_at", "Last request (idle timeout).", required=True, example=None),
-        timestamp("revoked_at", "Sign-out or revocation time.", example=None),
+        timestamp("created_at", "Sign-in time.", required=True, example="2026-03-02T09:00:00Z"),
+        timestamp("expires_at", "Absolute expiry.", required=True, example="2026-03-02T09:00:00Z"),
+        timestamp(
+            "last_seen_at",
+            "Last request (idle timeout).",
+            required=True,
+            example="2026-03-02T09:00:00Z",
+        ),
+        timestamp("revoked_at", "Sign-out or revocation time.", example="2026-03-02T09:30:00Z"),
     ),
     indexes=(Index("ix_app_sessions_user", ("user_id",)),),
 )
@@ -88,10 +97,20 @@ LOGIN_ATTEMPTS = Entity(
     primary_key=("attempt_id",),
     columns=(
         text("attempt_id", "Stable id.", required=True, example="c1b2..."),
-        text("username_key", "Keyed fingerprint of the username tried.", required=True, example=""),
-        text("client_key", "Keyed fingerprint of the client address.", required=True, example=""),
+        text(
+            "username_key",
+            "Keyed fingerprint of the username tried.",
+            required=True,
+            example="3f1c9a0e...",
+        ),
+        text(
+            "client_key",
+            "Keyed fingerprint of the client address.",
+            required=True,
+            example="b72e04d1...",
+        ),
         boolean("succeeded", "Whether the attempt signed in.", required=True, example=False),
-        timestamp("occurred_at", "When.", required=True, example=None),
+        timestamp("occurred_at", "When.", required=True, example="2026-03-02T09:00:00Z"),
     ),
     indexes=(
         Index("ix_login_attempts_user", ("username_key", "occurred_at")),
@@ -119,7 +138,9 @@ SOURCE_REVIEWS = Entity(
         date("next_due", "When the next review is due.", required=True, example="2027-01-20"),
         text("notes", "Conditions and findings.", example="DPA signed; EU hosting."),
         text("recorded_by", "User who recorded the review.", example="U000001"),
-        timestamp("recorded_at", "When it was recorded.", required=True, example=None),
+        timestamp(
+            "recorded_at", "When it was recorded.", required=True, example="2026-03-02T09:00:00Z"
+        ),
     ),
     indexes=(Index("ix_source_reviews_source", ("source_id", "reviewed_on")),),
 )
@@ -132,10 +153,15 @@ RETENTION_RUNS = Entity(
     primary_key=("run_id",),
     columns=(
         text("run_id", "Stable id.", required=True, example="RET-20260101-000001"),
-        timestamp("started_at", "Start.", required=True, example=None),
-        timestamp("finished_at", "End.", example=None),
+        timestamp("started_at", "Start.", required=True, example="2026-03-02T09:00:00Z"),
+        timestamp("finished_at", "End.", example="2026-03-02T09:30:00Z"),
         boolean("dry_run", "Whether nothing was changed.", required=True, example=True),
-        text("actor", "Who ran it (user, cli:<name> or scheduler).", required=True, example=""),
+        text(
+            "actor",
+            "Who ran it (user, cli:<name> or scheduler).",
+            required=True,
+            example="system:scheduler",
+        ),
         json("report", "Rows affected by source, table and action.", example={}),
     ),
 )
@@ -154,7 +180,7 @@ ERASED_SUBJECTS = Entity(
             example="5e88...",
         ),
         text("erasure_id", "Erasure this tombstone belongs to.", required=True, example="ERA-1"),
-        timestamp("erased_at", "When.", required=True, example=None),
+        timestamp("erased_at", "When.", required=True, example="2026-03-02T09:00:00Z"),
     ),
 )
 
