@@ -1,12 +1,21 @@
-"""A small organisation in a DuckDB file, one user per role, and signed-in test clients."""
+"""A small organisation in a DuckDB file, one user per role, signed-in test clients, and the
+app served to headless Chromium (Playwright) for browser tests."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import uvicorn
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 from starlette.testclient import TestClient
 
 from learnledger.config import Settings
@@ -18,6 +27,7 @@ from learnledger.storage import Migrator, open_engine
 from learnledger.web.app import create_app
 
 PASSWORD = "a long test password"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 SECRET = "web-tests-secret-key-0123456789"
 
 #: org tree ROOT > A > A1, ROOT > B; 12 people in A1, 12 in B, P-A (a person in A).
@@ -141,6 +151,94 @@ def login_in(client: TestClient, username: str, password: str) -> int:
         follow_redirects=False,
     )
     return response.status_code
+
+
+def sign_in_browser(page: Page, base_url: str, username: str, path: str = "/") -> None:
+    """Open `path` signed out, sign in as `username` on the page it leads to, and wait until
+    the browser is back on `path`."""
+    page.goto(f"{base_url}{path}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}{path}")
+
+
+@pytest.fixture
+def browser_sign_in() -> Callable[[Page, str, str, str], None]:
+    """`sign_in_browser`, as a fixture: (page, base_url, username, path="/")."""
+    return sign_in_browser  # type: ignore[return-value]
+
+
+def _chromium() -> str:
+    path = os.environ.get("LEARNLEDGER_CHROMIUM") or shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail("Chromium is missing: scripts/ensure-chromium.sh installs it")
+        pytest.skip("Chromium is not installed (Debian package chromium)")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(web_settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, as the demo serves it (plain HTTP)."""
+    port = _free_port()
+    settings = web_settings.model_copy(update={"cookie_secure": False})
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        assert thread.is_alive(), "the server stopped while starting"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium."""
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context and page; fails the test on any console error or failed
+    sub-resource (the page's own status, e.g. 403, is for the test to check)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    def response(answer: Response) -> None:
+        if answer.status >= 400 and answer.request.resource_type != "document":
+            errors.append(f"{answer.status} for {answer.url}")
+
+    opened.on("console", console)
+    opened.on("response", response)
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    yield opened
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert errors == [], errors
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ The expected answers are written out here, independently of the rules in
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from learnledger.web.app import app_routes
@@ -36,6 +38,21 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("/api/audit/verify", "/api/audit/verify"): {"admin", "auditor"},
 }
 PUBLIC = {"/health", "/login"}
+
+
+def _matrix_files() -> dict[tuple[str, str], set[str]]:
+    """Rows kept beside this test, one YAML file per area of the app:
+    ``- {path: /x.json, route: "/x.{fmt:str}", allowed: [admin, analyst]}``."""
+    rows: dict[tuple[str, str], set[str]] = {}
+    for file in sorted((Path(__file__).parent / "permissions").glob("*.yml")):
+        for row in yaml.safe_load(file.read_text(encoding="utf-8")) or []:
+            allowed = set(row["allowed"])
+            assert allowed <= set(ROLES), (file.name, row)
+            rows[(row["path"], row["route"])] = allowed
+    return rows
+
+
+MATRIX.update(_matrix_files())
 SIGN_OUT = "/logout"
 
 

@@ -24,7 +24,15 @@ from learnledger.governance.sessions import SessionManager
 from learnledger.governance.throttle import LoginThrottle
 from learnledger.governance.users import UserDirectory
 from learnledger.storage import Migrator, open_engine
-from learnledger.web import account, api, pages
+from learnledger.web import (
+    account,
+    api,
+    pages,
+    routes_executive,
+    routes_explorer,
+    routes_people_views,
+    routes_programme,
+)
 from learnledger.web.security import SessionMiddleware, refusal
 from learnledger.web.xapi import xapi_mount
 
@@ -97,6 +105,10 @@ def app_routes() -> list[Route]:
         Route("/api/people/{person_id:str}", api.person, name="person"),
         Route("/api/users", api.users, name="users"),
         Route("/api/audit/verify", api.audit_verify, name="audit_verify"),
+        *routes_executive.ROUTES,
+        *routes_programme.ROUTES,
+        *routes_explorer.ROUTES,
+        *routes_people_views.ROUTES,
     ]
 
 

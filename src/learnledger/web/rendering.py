@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -25,7 +26,28 @@ def _number(value: Any, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _cell(value: Any, kind: str = "") -> str:
+    """A table cell: numbers with thousands separators (`num`, `money`, `pct` columns)."""
+    if value is None:
+        return "–"
+    if kind == "money" and isinstance(value, int | float | Decimal):
+        return f"{float(value):,.0f}"
+    if kind == "pct" and isinstance(value, int | float):
+        return f"{value:,.1f} %"
+    if kind == "num" and isinstance(value, int | float | Decimal):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{float(value):,.2f}"
+    return str(value)
+
+
+def _query_with(query: str, **changes: str) -> str:
+    """The page's query string with `changes` applied (links keep the page's filters)."""
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in changes]
+    pairs.extend((k, v) for k, v in changes.items() if v)
+    return urlencode(pairs)
+
+
 _ENV.filters["number"] = _number
+_ENV.filters["cell"] = _cell
 
 
 def _json_default(value: Any) -> Any:
@@ -58,5 +80,10 @@ def csv_response(rows: Sequence[dict[str, Any]], filename: str) -> Response:
 
 def html_response(request: Request, template: str, context: dict[str, Any]) -> Response:
     """The context rendered with `template`."""
-    html = _ENV.get_template(template).render(request=request, **context)
+    query = str(context.get("query", request.url.query))
+    html = _ENV.get_template(template).render(
+        request=request,
+        query_with=lambda **changes: _query_with(query, **changes),
+        **context,
+    )
     return HTMLResponse(html)

@@ -1,0 +1,7 @@
+"""Routes: The programme page."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+ROUTES: list[Route] = []
