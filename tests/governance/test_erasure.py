@@ -255,3 +255,36 @@ def test_erasure_that_deletes_learning_records_adds_no_placeholder(engine: Engin
         assert identifier not in details[0]
     with pytest.raises(NotFoundError, match="P1 was already erased"):
         erase_person(engine, KEYS, "P1", reason="DSR-3", actor=ADMIN)
+
+
+def test_erasure_removes_the_persons_web_user_with_its_sessions_views_and_pins(
+    engine: Engine,
+) -> None:
+    _people(engine)
+    for user, person in (("U-ANN", "P1"), ("U-BO", "P2")):
+        engine.execute(
+            "INSERT INTO app_users (user_id, username, password_hash, role, person_id, "
+            "disabled, created_at) VALUES (?, ?, 'x', 'learner', ?, FALSE, ?)",
+            [user, user.lower(), person, NOW],
+        )
+    engine.execute(
+        "INSERT INTO app_sessions (token_hash, user_id, created_at, expires_at, last_seen_at) "
+        "VALUES ('t1', 'U-ANN', ?, ?, ?)",
+        [NOW, NOW, NOW],
+    )
+    for view, owner, shared in (("V-ANN", "U-ANN", True), ("V-BO", "U-BO", False)):
+        engine.execute(
+            "INSERT INTO saved_views (view_id, owner_user_id, name, metric_id, display, shared, "
+            "created_at) VALUES (?, ?, 'mine', 'enrolments', 'bar', ?, ?)",
+            [view, owner, shared, NOW],
+        )
+    for user, view in (("U-ANN", "V-BO"), ("U-BO", "V-ANN"), ("U-BO", "V-BO")):
+        engine.execute(
+            "INSERT INTO saved_view_pins (user_id, view_id, pinned_at) VALUES (?, ?, ?)",
+            [user, view, NOW],
+        )
+    erase_person(engine, KEYS, "P1", reason="DSR-4", actor=ADMIN)
+    assert engine.fetch_all("SELECT user_id FROM app_users") == [("U-BO",)]
+    assert engine.fetch_one("SELECT COUNT(*) FROM app_sessions") == (0,)
+    assert engine.fetch_all("SELECT view_id FROM saved_views") == [("V-BO",)]
+    assert engine.fetch_all("SELECT user_id, view_id FROM saved_view_pins") == [("U-BO", "V-BO")]

@@ -264,9 +264,12 @@ class _Eraser:
                 params,
             )
         elif table == "app_users":
-            self._delete(
-                "app_sessions", f"user_id IN (SELECT user_id FROM app_users WHERE {where})", params
-            )
+            users = f"SELECT user_id FROM app_users WHERE {where}"
+            self._delete("app_sessions", f"user_id IN ({users})", params)
+            owned = f"SELECT view_id FROM saved_views WHERE owner_user_id IN ({users})"
+            self._delete("saved_view_pins", f"view_id IN ({owned})", params)
+            self._delete("saved_view_pins", f"user_id IN ({users})", params)
+            self._delete("saved_views", f"owner_user_id IN ({users})", params)
         elif table == "assessment_results":
             self._delete(
                 "item_responses",

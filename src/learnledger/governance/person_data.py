@@ -89,6 +89,8 @@ DEPENDENT_TABLES: dict[str, str] = {
     "item_responses": "responses of the person's assessment results (result_id)",
     "person_merge_rows": "rows re-pointed by merges of the person (merge_id)",
     "app_sessions": "sessions of the person's web user (user_id)",
+    "saved_views": "views saved by the person's web user (owner_user_id), with their pins",
+    "saved_view_pins": "pins of the person's web user (user_id)",
     "xapi_statement_activities": "activities of the person's statements (statement_id)",
     "xapi_attachments": "payloads of the person's statements (sha2 in the statement)",
 }

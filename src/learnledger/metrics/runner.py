@@ -22,6 +22,7 @@ from learnledger.metrics.objectives import objective_statuses
 from learnledger.metrics.periods import (
     GRAINS,
     Period,
+    period_of,
     periods_between,
     previous_period,
     previous_window,
@@ -297,7 +298,10 @@ def _comparison_periods(
         return {p.label: base for p in reporting}
     if request.period is None:
         return {reporting[0].label: previous_window(reporting[0])}
-    first = previous_period(reporting[0], request.period, fiscal_start)
+    # The first reporting period may be cut short by the window (data starting mid-month):
+    # compare it with the whole period before the one it lies in, never with itself.
+    whole = period_of(reporting[0].start, request.period, fiscal_start)
+    first = previous_period(whole, request.period, fiscal_start)
     previous = [first, *reporting[:-1]]
     return {p.label: q for p, q in zip(reporting, previous, strict=True)}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -21,9 +20,9 @@ from learnledger.governance.actors import Actor
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.consent import ANALYTICS, INDIVIDUAL_REPORTING
 from learnledger.governance.users import UserDirectory
-from learnledger.metrics.catalogue import Catalogue, load_catalogue
 from learnledger.metrics.people_view import PeopleProgress, people_progress
 from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
+from learnledger.web.catalogue_cache import app_catalogue
 from learnledger.web.rendering import csv_response, json_response
 from learnledger.web.security import current_actor, guarded
 
@@ -31,7 +30,7 @@ from learnledger.web.security import current_actor, guarded
 @guarded(Capability.VIEW_AGGREGATES)
 async def metric_catalogue(request: Request) -> Response:
     """The metric catalogue: id, name, level, unit and allowed segments of each metric."""
-    catalogue = _catalogue(request.app.state.settings)
+    catalogue = app_catalogue(request)
     return json_response(
         {
             "metrics": [
@@ -53,7 +52,7 @@ async def metric_result(request: Request) -> Response:
     """One metric, by segment and period, narrowed to the actor's scope; `.csv` exports it."""
     actor = _actor(request)
     settings: Settings = request.app.state.settings
-    definition = _catalogue(settings).get(request.path_params["metric_id"])
+    definition = app_catalogue(request).get(request.path_params["metric_id"])
     engine = request.app.state.engine
     query = request.query_params
     requested = {
@@ -185,8 +184,3 @@ async def _audit(request: Request, action: str, target: str, details: dict[str, 
         target=target,
         details={**details, "path": request.url.path},
     )
-
-
-def _catalogue(settings: Settings) -> Catalogue:
-    folders = [Path(settings.metrics_dir)] if settings.metrics_dir else []
-    return load_catalogue(folders)

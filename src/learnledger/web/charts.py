@@ -8,9 +8,11 @@ with enough contrast on white.
 
 from __future__ import annotations
 
-import copy
+import functools
+from decimal import Decimal
 from typing import Any
 
+import orjson
 import vl_convert
 
 #: Okabe-Ito, the colour-blind-safe qualitative palette (black dropped, blue first).
@@ -47,10 +49,31 @@ def chart_spec(
 
 
 def render_svg(spec: dict[str, Any]) -> str:
-    """The chart as an SVG document."""
-    return str(vl_convert.vegalite_to_svg(copy.deepcopy(spec)))
+    """The chart as an SVG document (drawn once per distinct spec: the last 512 are kept)."""
+    return _svg(_key(spec))
 
 
 def render_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
     """The chart as a PNG image (`scale` 2: sharp on high-density screens and in print)."""
-    return bytes(vl_convert.vegalite_to_png(copy.deepcopy(spec), scale=scale))
+    return _png(_key(spec), scale)
+
+
+def _key(spec: dict[str, Any]) -> str:
+    options = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(spec, default=_plain, option=options).decode()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+@functools.lru_cache(maxsize=512)
+def _svg(spec_json: str) -> str:
+    return str(vl_convert.vegalite_to_svg(orjson.loads(spec_json)))
+
+
+@functools.lru_cache(maxsize=64)
+def _png(spec_json: str, scale: float) -> bytes:
+    return bytes(vl_convert.vegalite_to_png(orjson.loads(spec_json), scale=scale))

@@ -12,6 +12,7 @@ from learnledger.core.model.catalog import current_entities
 from learnledger.governance.access import Capability, ScopeKind, decide
 from learnledger.governance.actors import Actor
 from learnledger.metrics.overview import organisation_overview
+from learnledger.web.navigation import nav_links
 from learnledger.web.rendering import csv_response, html_response, json_response
 from learnledger.web.security import current_actor, guarded, public, refusal, signed_in
 
@@ -27,7 +28,7 @@ async def home(request: Request) -> Response:
     return html_response(
         request,
         "home.html",
-        {"role": actor.role.value, "scope": _scope_text(actor), "links": _links(actor)},
+        {"role": actor.role.value, "scope": _scope_text(actor), "links": nav_links(actor)},
     )
 
 
@@ -76,16 +77,3 @@ def _scope_text(actor: Actor) -> str:
     if actor.person_id:
         return "your own data"
     return ""
-
-
-def _links(actor: Actor) -> list[dict[str, str]]:
-    links = []
-    if decide(actor, Capability.VIEW_INDIVIDUALS).allowed:
-        links.append({"href": "/api/people", "label": "People and their progress (JSON)"})
-    if decide(actor, Capability.VIEW_AGGREGATES).allowed:
-        links.append({"href": "/api/metrics", "label": "Metric catalogue (JSON)"})
-    if decide(actor, Capability.VIEW_GOVERNANCE).allowed:
-        links.append({"href": "/api/governance/summary", "label": "Governance summary (JSON)"})
-    if decide(actor, Capability.VIEW_AUDIT).allowed:
-        links.append({"href": "/api/audit/verify", "label": "Audit log check (JSON)"})
-    return links

@@ -16,6 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from learnledger.web.navigation import nav_links
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _ENV = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape())
 
@@ -48,6 +50,7 @@ def _query_with(query: str, **changes: str) -> str:
 
 _ENV.filters["number"] = _number
 _ENV.filters["cell"] = _cell
+_ENV.globals["nav_links"] = nav_links
 
 
 def _json_default(value: Any) -> Any:

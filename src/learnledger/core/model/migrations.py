@@ -20,6 +20,7 @@ from learnledger.core.model.entities import (
     lrs_statements,
     organisation,
     outcomes,
+    views,
 )
 from learnledger.core.model.entities import xapi as xapi_entities
 from learnledger.core.model.spec import CreateTable, Migration
@@ -76,6 +77,12 @@ M0006_GOVERNANCE = Migration(
     operations=(*(CreateTable(entity) for entity in access.ENTITIES), *access.OPERATIONS),
 )
 
+M0007_SAVED_VIEWS = Migration(
+    id="0007_saved_views",
+    description="Dashboards: saved views (a metric with its filters and chart) and their pins.",
+    operations=tuple(CreateTable(entity) for entity in views.ENTITIES),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M0001_CANONICAL_MODEL,
     M0002_LRS,
@@ -83,4 +90,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     M0004_IDENTITY,
     M0005_DATASET_IMPORTS,
     M0006_GOVERNANCE,
+    M0007_SAVED_VIEWS,
 )
