@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_pl
 from starlette.testclient import TestClient
 
 from learnledger.config import Settings
+from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
 from learnledger.governance.actors import Role
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
@@ -99,6 +100,20 @@ def _organisation(database_url: str) -> None:
                 }
             ),
         )
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
+    """Writes a copy of a 300-person, 12-month demo company (seed 11) to a path; the demo is
+    built once per test session."""
+    built = tmp_path_factory.mktemp("small-demo") / "demo.duckdb"
+    rebuild_demo(f"duckdb:///{built}", DemoRequest(people=300, months=12, seed=11))
+
+    def copy_to(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, path)
+
+    return copy_to
 
 
 @pytest.fixture(scope="module")

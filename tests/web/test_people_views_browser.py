@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import Page
 
 from learnledger.config import Settings
-from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
 from learnledger.demo.users import demo_users
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
@@ -26,7 +25,9 @@ SignIn = Callable[[Page, str, str, str], None]
 
 
 @pytest.fixture(scope="module")
-def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def web_settings(
+    tmp_path_factory: pytest.TempPathFactory, small_demo: Callable[[Path], None]
+) -> Settings:
     """A 300-person demo company with the demo's users (one per role), test password."""
     folder: Path = tmp_path_factory.mktemp("people-views-browser")
     settings = Settings(
@@ -35,7 +36,7 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         min_group_size=5,
         login_max_failures=50,
     )
-    rebuild_demo(settings.database_url, DemoRequest(people=300, months=12, seed=11))
+    small_demo(folder / "demo.duckdb")
     with open_engine(settings.database_url) as engine:
         directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
         for user in demo_users(engine):

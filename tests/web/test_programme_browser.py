@@ -7,13 +7,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Page
 
 from learnledger.config import Settings
-from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
 from learnledger.governance.actors import Role
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
@@ -28,7 +28,9 @@ FLAGSHIP = "PRG-CONSULTATIVE-SELLING"
 
 
 @pytest.fixture(scope="module")
-def demo_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_base_url(
+    tmp_path_factory: pytest.TempPathFactory, small_demo: Callable[[Path], None]
+) -> Iterator[str]:
     """A 300-person demo (seed 11) with an owner of the flagship and an executive, served by
     uvicorn on a free local port."""
     folder = tmp_path_factory.mktemp("programme-browser")
@@ -38,7 +40,7 @@ def demo_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         min_group_size=5,
         cookie_secure=False,
     )
-    rebuild_demo(settings.database_url, DemoRequest(people=300, months=12, seed=11))
+    small_demo(folder / "demo.duckdb")
     with open_engine(settings.database_url) as engine:
         directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
         directory.add(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from learnledger.config import Settings
-from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
 from learnledger.governance.actors import Role
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
@@ -33,7 +33,9 @@ USERS: dict[str, tuple[Role, Scope]] = {
 
 
 @pytest.fixture(scope="module")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def demo_settings(
+    tmp_path_factory: pytest.TempPathFactory, small_demo: Callable[[Path], None]
+) -> Settings:
     """A 300-person, 12-month demo (seed 11) with one user per role."""
     folder = tmp_path_factory.mktemp("programme-demo")
     settings = Settings(
@@ -42,7 +44,7 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         min_group_size=5,
         login_max_failures=50,
     )
-    rebuild_demo(settings.database_url, DemoRequest(people=300, months=12, seed=11))
+    small_demo(folder / "demo.duckdb")
     with open_engine(settings.database_url) as engine:
         directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
         root = engine.fetch_one("SELECT MIN(org_unit_id) FROM org_units WHERE parent_id IS NULL")
