@@ -29,12 +29,13 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Settings every test (and every module- or session-scoped fixture) starts from:
     commands that need the secret key create its file in a temporary directory, never in the
-    working directory, and apps under test do not enforce retention on a schedule unless a
-    test turns it on."""
+    working directory, and apps under test neither enforce retention on a schedule nor warm
+    page caches in the background unless a test turns it on."""
     key_file = tmp_path_factory.getbasetemp() / "learnledger-test.key"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LEARNLEDGER_SECRET_KEY_FILE", str(key_file))
         patch.setenv("LEARNLEDGER_RETENTION_SCHEDULE_HOURS", "0")
+        patch.setenv("LEARNLEDGER_CACHE_WARM_SECONDS", "0")
         yield
 
 

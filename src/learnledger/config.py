@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         description="The web server enforces retention at start and then every this many "
         "hours; 0 turns the schedule off (run `learnledger governance enforce` instead).",
     )
+    cache_warm_seconds: int = Field(
+        60,
+        ge=0,
+        description="Every this many seconds the web server checks whether the data changed "
+        "and, if so, recomputes the executive overview in the background; 0 turns it off "
+        "(the first visitor after new data then waits for it).",
+    )
     min_group_size: int = Field(
         5, ge=1, description="Smallest group of people an aggregate may describe."
     )

@@ -33,6 +33,7 @@ from learnledger.web import (
     routes_people_views,
     routes_programme,
 )
+from learnledger.web.cache_warmer import start_cache_warmer
 from learnledger.web.security import SessionMiddleware, refusal
 from learnledger.web.xapi import xapi_mount
 
@@ -71,9 +72,14 @@ def create_app(settings: Settings) -> Starlette:
             schedule = start_retention_schedule(
                 engine, keys, dt.timedelta(hours=settings.retention_schedule_hours)
             )
+        warmer = None
+        if settings.cache_warm_seconds:
+            warmer = start_cache_warmer(app, dt.timedelta(seconds=settings.cache_warm_seconds))
         try:
             yield
         finally:
+            if warmer is not None:
+                await warmer.stop()
             if schedule is not None:
                 await schedule.stop()
             engine.close()
