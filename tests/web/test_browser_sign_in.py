@@ -58,3 +58,18 @@ def test_signing_out_ends_the_session(page: Page, base_url: str) -> None:
     page.wait_for_url("**/login")
     page.goto(f"{base_url}/api/me")
     assert '"error"' in page.content()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (768, 1024)])
+def test_pages_fit_a_laptop_and_a_tablet_screen(
+    page: Page, base_url: str, width: int, height: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    _sign_in(page, base_url, "executive")
+    page.wait_for_url(f"{base_url}/")
+    for path in ("/", "/explore?metric=enrolments&by=org_unit", "/metrics"):
+        page.goto(f"{base_url}{path}")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (path, width, overflow)
