@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from learnledger.config import Settings
 from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
+from learnledger.demo.users import demo_users
 from learnledger.governance.actors import Role
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
@@ -114,6 +115,31 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Non
         shutil.copyfile(built, path)
 
     return copy_to
+
+
+@pytest.fixture(scope="session")
+def small_demo_with_users(
+    tmp_path_factory: pytest.TempPathFactory, small_demo: Callable[[Path], None]
+) -> Callable[[], Settings]:
+    """Makes a fresh copy of the small demo with the demo's users (one per role, signing in
+    with the test password) and returns its settings."""
+
+    def copy() -> Settings:
+        folder = tmp_path_factory.mktemp("small-demo-users")
+        settings = Settings(
+            database_url=f"duckdb:///{folder / 'demo.duckdb'}",
+            secret_key=SECRET,
+            min_group_size=5,
+            login_max_failures=50,
+        )
+        small_demo(folder / "demo.duckdb")
+        with open_engine(settings.database_url) as engine:
+            directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
+            for user in demo_users(engine):
+                directory.add(user.username, PASSWORD, user.role, user.scope, actor="cli:test")
+        return settings
+
+    return copy
 
 
 @pytest.fixture(scope="module")

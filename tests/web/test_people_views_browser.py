@@ -6,17 +6,11 @@ build/screenshots/."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
 from learnledger.config import Settings
-from learnledger.demo.users import demo_users
-from learnledger.governance.audit import AuditLog
-from learnledger.governance.keys import load_key_ring
-from learnledger.governance.users import UserDirectory
-from learnledger.storage import open_engine
 
 pytestmark = pytest.mark.browser
 
@@ -25,23 +19,9 @@ SignIn = Callable[[Page, str, str, str], None]
 
 
 @pytest.fixture(scope="module")
-def web_settings(
-    tmp_path_factory: pytest.TempPathFactory, small_demo: Callable[[Path], None]
-) -> Settings:
-    """A 300-person demo company with the demo's users (one per role), test password."""
-    folder: Path = tmp_path_factory.mktemp("people-views-browser")
-    settings = Settings(
-        database_url=f"duckdb:///{folder / 'demo.duckdb'}",
-        secret_key="people-views-browser-secret-0123456789",
-        min_group_size=5,
-        login_max_failures=50,
-    )
-    small_demo(folder / "demo.duckdb")
-    with open_engine(settings.database_url) as engine:
-        directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
-        for user in demo_users(engine):
-            directory.add(user.username, PASSWORD, user.role, user.scope, actor="cli:test")
-    return settings
+def web_settings(small_demo_with_users: Callable[[], Settings]) -> Settings:
+    """A 300-person demo company with the demo's users (one per role)."""
+    return small_demo_with_users()
 
 
 def _rows(page: Page, table: str) -> int:

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from learnledger.config import Settings
-from learnledger.demo.users import demo_users
-from learnledger.governance.audit import AuditLog
-from learnledger.governance.keys import load_key_ring
-from learnledger.governance.users import UserDirectory
-from learnledger.storage import open_engine
-
-PASSWORD = "a long test password"
 
 
 @pytest.fixture(scope="module")
-def web_settings(
-    tmp_path_factory: pytest.TempPathFactory, small_demo: Callable[[Path], None]
-) -> Settings:
-    """A 300-person demo company with the demo's users (one per role), test password."""
-    folder: Path = tmp_path_factory.mktemp("people-views-demo")
-    settings = Settings(
-        database_url=f"duckdb:///{folder / 'demo.duckdb'}",
-        secret_key="people-views-demo-secret-0123456789",
-        min_group_size=5,
-        login_max_failures=50,
-    )
-    small_demo(folder / "demo.duckdb")
-    with open_engine(settings.database_url) as engine:
-        directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
-        for user in demo_users(engine):
-            directory.add(user.username, PASSWORD, user.role, user.scope, actor="cli:test")
-    return settings
+def web_settings(small_demo_with_users: Callable[[], Settings]) -> Settings:
+    """A 300-person demo company with the demo's users (one per role)."""
+    return small_demo_with_users()
 
 
 def test_an_admin_drills_down_from_the_whole_company(

@@ -13,8 +13,8 @@ from learnledger.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    current_actor,
     form_value,
+    guarded_actor,
     new_login_csrf,
     public,
     signed_in,
@@ -76,8 +76,7 @@ async def logout(request: Request) -> Response:
 @signed_in
 async def me(request: Request) -> Response:
     """The signed-in user's id, role, scope and CSRF token (for API clients)."""
-    actor = current_actor(request)
-    assert actor is not None
+    actor = guarded_actor(request)
     return JSONResponse(
         {
             "user_id": actor.user_id,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,7 +23,7 @@ from learnledger.metrics.people_view import PeopleProgress, people_progress
 from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
 from learnledger.web.catalogue_cache import app_catalogue
 from learnledger.web.rendering import csv_response, json_response
-from learnledger.web.security import current_actor, guarded
+from learnledger.web.security import audit_request, guarded, guarded_actor
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -50,7 +49,7 @@ async def metric_catalogue(request: Request) -> Response:
 @guarded(Capability.VIEW_AGGREGATES)
 async def metric_result(request: Request) -> Response:
     """One metric, by segment and period, narrowed to the actor's scope; `.csv` exports it."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     settings: Settings = request.app.state.settings
     definition = app_catalogue(request).get(request.path_params["metric_id"])
     engine = request.app.state.engine
@@ -77,7 +76,9 @@ async def metric_result(request: Request) -> Response:
     )
     result = await run_in_threadpool(run_metric, engine, definition, metric_request, context)
     if request.path_params.get("fmt") == "csv":
-        await _audit(request, "export", "metrics", {"metric_id": definition.id, "filters": filters})
+        await audit_request(
+            request, "export", "metrics", {"metric_id": definition.id, "filters": filters}
+        )
         return csv_response(result.rows(), f"{definition.id}.csv")
     return json_response(result.as_dict())
 
@@ -85,14 +86,14 @@ async def metric_result(request: Request) -> Response:
 @guarded(Capability.VIEW_INDIVIDUALS)
 async def people(request: Request) -> Response:
     """Learning progress of the people the actor may see; `.csv` exports it."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     progress = await _progress(request, actor)
     details = {"people": len(progress.rows), "identified": progress.identified}
     rows = [asdict(row) for row in progress.rows]
     if request.path_params.get("fmt") == "csv":
-        await _audit(request, "export", "people", details)
+        await audit_request(request, "export", "people", details)
         return csv_response(rows, "people.csv")
-    await _audit(request, "view_individual", "people", details)
+    await audit_request(request, "view_individual", "people", details)
     return json_response(
         {
             "identified": progress.identified,
@@ -105,12 +106,12 @@ async def people(request: Request) -> Response:
 @guarded(Capability.VIEW_INDIVIDUALS)
 async def person(request: Request) -> Response:
     """One person's progress, when the actor may see them (404 otherwise, not 403)."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     person_id = request.path_params["person_id"]
     progress = await _progress(request, actor, person_id)
     if not progress.rows:
         return json_response({"error": f"no person {person_id!r} you may see"}, status=404)
-    await _audit(request, "view_individual", "people", {"person_id": person_id})
+    await audit_request(request, "view_individual", "people", {"person_id": person_id})
     return json_response({"identified": progress.identified, "person": asdict(progress.rows[0])})
 
 
@@ -165,22 +166,4 @@ async def _progress(request: Request, actor: Actor, person_id: str | None = None
             person_id=person_id,
             consent_opt_in=INDIVIDUAL_REPORTING in settings.consent_opt_in_purposes,
         )
-    )
-
-
-def _actor(request: Request) -> Actor:
-    actor = current_actor(request)
-    assert actor is not None  # the guard let only signed-in actors through
-    return actor
-
-
-async def _audit(request: Request, action: str, target: str, details: dict[str, Any]) -> None:
-    audit: AuditLog = request.app.state.audit
-    actor = _actor(request)
-    await run_in_threadpool(
-        audit.append,
-        actor=actor.audit_name,
-        action=action,
-        target=target,
-        details={**details, "path": request.url.path},
     )

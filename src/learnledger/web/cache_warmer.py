@@ -24,10 +24,7 @@ LOG = logging.getLogger(__name__)
 
 def warm_once(app: Starlette) -> None:
     """Bring the executive overview's cache up to the current data version."""
-    cache = getattr(app.state, "executive_cache", None)
-    if not isinstance(cache, ExecutiveCache):
-        cache = ExecutiveCache()
-        app.state.executive_cache = cache
+    cache: ExecutiveCache = app.state.executive_cache
     cache.overview(app.state.engine, app.state.settings, executive_request({}))
 
 

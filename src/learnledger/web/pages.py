@@ -14,14 +14,19 @@ from learnledger.governance.actors import Actor
 from learnledger.metrics.overview import organisation_overview
 from learnledger.web.navigation import nav_links
 from learnledger.web.rendering import csv_response, html_response, json_response
-from learnledger.web.security import current_actor, guarded, public, refusal, signed_in
+from learnledger.web.security import (
+    guarded,
+    guarded_actor,
+    public,
+    refusal,
+    signed_in,
+)
 
 
 @signed_in
 async def home(request: Request) -> Response:
     """The start page: the organisation overview for organisation-wide roles, else links."""
-    actor = current_actor(request)
-    assert actor is not None
+    actor = guarded_actor(request)
     aggregates = decide(actor, Capability.VIEW_AGGREGATES)
     if aggregates.allowed and aggregates.scope.kind is ScopeKind.ALL:
         return await _overview(request, "html")
@@ -36,8 +41,7 @@ async def home(request: Request) -> Response:
 async def overview(request: Request) -> Response:
     """The organisation overview with `/overview.json` and `/overview.csv` twins; it covers the
     whole organisation, so only organisation-wide roles see it."""
-    actor = current_actor(request)
-    assert actor is not None
+    actor = guarded_actor(request)
     if decide(actor, Capability.VIEW_AGGREGATES).scope.kind is not ScopeKind.ALL:
         return refusal(request, 403, "the overview covers the whole organisation")
     return await _overview(request, request.path_params.get("fmt", "html"))

@@ -7,9 +7,9 @@ see it; programme owners and managers are refused (403) and find their programme
 the programme page.
 
 ROI runs take about 0.3 s per programme: they are computed once per data version
-(`learnledger.impact.executive.data_version`) and kept in ``app.state.executive_cache``; the
-assembled page is cached per data version and period too. The first request after new data
-is slow.
+(`learnledger.metrics.data_version`) and kept in ``app.state.executive_cache``; the
+assembled page is cached per data version and period too, and `web/cache_warmer.py` fills the
+cache in the background after new data.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from starlette.routing import Route
 from learnledger.config import Settings
 from learnledger.errors import ValidationError
 from learnledger.governance.access import Capability, ScopeKind, decide
-from learnledger.governance.audit import AuditLog
 from learnledger.governance.consent import ANALYTICS
 from learnledger.impact.executive import (
     DEFAULT_PERIOD,
@@ -44,7 +43,7 @@ from learnledger.storage.engine import Engine
 from learnledger.web.charts import chart_spec, render_png
 from learnledger.web.page_kit import Page, render_page
 from learnledger.web.report_pdf import NO_PROGRAMMES, executive_pdf, format_change, format_value
-from learnledger.web.security import current_actor, guarded, refusal
+from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
 
 PAGES_KEPT = 32
 REFUSED = (
@@ -113,28 +112,17 @@ def executive_request(query: dict[str, str]) -> ExecutiveRequest:
     return ExecutiveRequest(period=period, end=end, programme=query.get("programme") or None)
 
 
-def _cache(request: Request) -> ExecutiveCache:
-    state = request.app.state
-    cache = getattr(state, "executive_cache", None)
-    if cache is None:
-        cache = ExecutiveCache()
-        state.executive_cache = cache
-    assert isinstance(cache, ExecutiveCache)
-    return cache
-
-
 @guarded(Capability.VIEW_AGGREGATES)
 async def executive(request: Request) -> Response:
     """The executive overview (HTML and twins) and its one-page PDF report."""
-    actor = current_actor(request)
-    assert actor is not None
+    actor = guarded_actor(request)
     if decide(actor, Capability.VIEW_AGGREGATES).scope.kind is not ScopeKind.ALL:
         return refusal(request, 403, REFUSED)
     fmt = str(request.path_params.get("fmt", "html"))
     wanted = executive_request(dict(request.query_params))
     settings: Settings = request.app.state.settings
     context = await run_in_threadpool(
-        _cache(request).overview, request.app.state.engine, settings, wanted
+        request.app.state.executive_cache.overview, request.app.state.engine, settings, wanted
     )
     page = executive_page(context, wanted)
     if fmt == "pdf":
@@ -295,21 +283,9 @@ def _interval(card: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _audit(request: Request, fmt: str, context: dict[str, Any]) -> None:
-    actor = current_actor(request)
-    assert actor is not None
-    audit: AuditLog = request.app.state.audit
-    await run_in_threadpool(
-        audit.append,
-        actor=actor.audit_name,
-        action="export",
-        target="executive",
-        details={
-            "format": fmt,
-            "period": context["period"]["label"],
-            "programme": (context.get("programme") or {}).get("programme_id"),
-            "path": request.url.path,
-        },
-    )
+    programme = (context.get("programme") or {}).get("programme_id")
+    details = {"format": fmt, "period": context["period"]["label"], "programme": programme}
+    await audit_request(request, "export", "executive", details)
 
 
 ROUTES: list[Route] = [

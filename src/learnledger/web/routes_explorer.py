@@ -59,7 +59,13 @@ from learnledger.web.explorer_cache import cached_explore
 from learnledger.web.explorer_charts import exploration_chart
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.rendering import json_response
-from learnledger.web.security import current_actor, guarded, signed_in, wants_html
+from learnledger.web.security import (
+    audit_request,
+    guarded,
+    guarded_actor,
+    signed_in,
+    wants_html,
+)
 
 #: Most views a dashboard renders at once (each is one metric run and one chart).
 DASHBOARD_LIMIT = 12
@@ -71,7 +77,7 @@ _DEFINITION_FORMATS = {"md": "text/markdown", "csv": "text/csv"}
 @guarded(Capability.VIEW_AGGREGATES)
 async def explore_page(request: Request) -> Response:
     """The segment explorer; `.json`, `.csv` (cells), `.svg` / `.png` (the chart) twins."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     engine = request.app.state.engine
     catalogue = app_catalogue(request)
     metrics = [d for d in explorable(catalogue) if may_see_metric(actor, d)]
@@ -111,7 +117,7 @@ async def explore_page(request: Request) -> Response:
         if chart is not None:
             page.charts["metric"] = chart
         if page_format(request) == "csv":
-            await _audit(
+            await audit_request(
                 request, "export", "metrics", {"metric_id": query.metric_id, "page": "explore"}
             )
     if context["error"] is not None and page_format(request) in ("csv", "svg", "png"):
@@ -124,7 +130,7 @@ async def explore_page(request: Request) -> Response:
 @guarded(Capability.VIEW_AGGREGATES)
 async def catalogue_page(request: Request) -> Response:
     """The metric catalogue with the toolkit downloads; `.json` and `.csv` twins."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     catalogue = app_catalogue(request)
     rows = [
         {
@@ -179,7 +185,7 @@ async def metric_definitions_download(request: Request) -> Response:
 async def roi_checklist_download(request: Request) -> Response:
     """The ROI calculator checklist of one programme from its data (`.md`, `.html`, `.json`),
     for roles that may see the programme's aggregates."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     programme_id = str(request.path_params["programme_id"])
     fmt = str(request.path_params["fmt"])
     if fmt not in _CHECKLIST_FORMATS:
@@ -204,7 +210,7 @@ async def views_page(request: Request) -> Response:
 async def views_action(request: Request) -> Response:
     """Save, pin, unpin, share, unshare or delete a view (a form POST with the CSRF token).
     Browsers are sent back to `next` (or `/views`); API clients get JSON."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     body = await request.body()
     fields = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     values = dict(fields)
@@ -224,7 +230,7 @@ async def views_action(request: Request) -> Response:
 async def dashboard_page(request: Request) -> Response:
     """The actor's pinned views, each run narrowed to the actor's scope and drawn
     (``?board=shared``: every shared view the actor may see); `.json` twin."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     board = request.query_params.get("board", "personal")
     if board not in ("personal", "shared"):
         raise ValidationError("board", f"unknown board {board!r}; use personal or shared")
@@ -301,7 +307,7 @@ def _apply_action(
 
 
 async def _views_page(request: Request, error: dict[str, Any] | None) -> Response:
-    actor = _actor(request)
+    actor = guarded_actor(request)
     listed = await run_in_threadpool(_views(request).visible, actor)
     rows = [{**v.as_json(), "href": f"/explore?{v.query.query_string()}"} for v in listed]
     page = Page(
@@ -431,23 +437,6 @@ def _run_context(settings: Settings) -> RunContext:
 def _views(request: Request) -> SavedViewService:
     return SavedViewService(
         request.app.state.engine, request.app.state.audit, app_catalogue(request)
-    )
-
-
-def _actor(request: Request) -> Actor:
-    actor = current_actor(request)
-    assert actor is not None  # the guard let only signed-in actors through
-    return actor
-
-
-async def _audit(request: Request, action: str, target: str, details: dict[str, Any]) -> None:
-    actor = _actor(request)
-    await run_in_threadpool(
-        request.app.state.audit.append,
-        actor=actor.audit_name,
-        action=action,
-        target=target,
-        details={**details, "path": request.url.path},
     )
 
 

@@ -24,7 +24,6 @@ from starlette.routing import Route
 
 from learnledger.config import Settings
 from learnledger.governance.access import Capability
-from learnledger.governance.actors import Actor
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.consent import INDIVIDUAL_REPORTING
 from learnledger.governance.steward_view import OperationalReaders, steward_view
@@ -36,14 +35,14 @@ from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine
 from learnledger.web.charts import chart_spec
 from learnledger.web.page_kit import Page, page_format, render_page
-from learnledger.web.security import current_actor, guarded, signed_in
+from learnledger.web.security import audit_request, guarded, guarded_actor, signed_in
 
 
 @guarded(Capability.VIEW_INDIVIDUALS)
 async def team(request: Request) -> Response:
     """The team page: `?org_unit=` picks a unit (within a manager's subtree), `?at_risk=yes`
     lists only the people at risk."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     settings: Settings = request.app.state.settings
     fmt = page_format(request)
     view = await run_in_threadpool(
@@ -84,7 +83,7 @@ async def team(request: Request) -> Response:
 @signed_in
 async def me(request: Request) -> Response:
     """The signed-in person's own data (403 for an account not linked to a person)."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     fmt = page_format(request)
     view = await run_in_threadpool(
         functools.partial(
@@ -127,7 +126,7 @@ async def me(request: Request) -> Response:
 async def governance(request: Request) -> Response:
     """The data and governance page: `?section=` keeps one section, `?audit_action=` one kind
     of audit entry; sections the role may not see are never computed."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     audit: AuditLog = request.app.state.audit
@@ -232,21 +231,9 @@ def _team_charts(view: TeamView) -> dict[str, dict[str, Any]]:
     return charts
 
 
-def _actor(request: Request) -> Actor:
-    actor = current_actor(request)
-    assert actor is not None  # the guard let only signed-in actors through
-    return actor
-
-
 async def _audit(request: Request, fmt: str, target: str, details: dict[str, Any]) -> None:
-    audit: AuditLog = request.app.state.audit
-    await run_in_threadpool(
-        audit.append,
-        actor=_actor(request).audit_name,
-        action="export" if fmt == "csv" else "view_individual",
-        target=target,
-        details={**details, "format": fmt, "path": request.url.path},
-    )
+    action = "export" if fmt == "csv" else "view_individual"
+    await audit_request(request, action, target, {**details, "format": fmt})
 
 
 ROUTES: list[Route] = [

@@ -27,7 +27,6 @@ from learnledger.governance.access import (
     ScopeKind,
     decide,
 )
-from learnledger.governance.actors import Actor
 from learnledger.governance.consent import ANALYTICS
 from learnledger.impact.programme_participation import programme_list
 from learnledger.impact.programme_view import (
@@ -39,7 +38,7 @@ from learnledger.impact.programme_view import (
 from learnledger.metrics.data_version import data_version
 from learnledger.web.charts import chart_spec, render_svg
 from learnledger.web.page_kit import Page, page_format, render_page
-from learnledger.web.security import current_actor, guarded, refusal
+from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
 
 _STATE_KEY = "programme_views"
 
@@ -47,7 +46,7 @@ _STATE_KEY = "programme_views"
 @guarded(Capability.VIEW_AGGREGATES)
 async def programmes(request: Request) -> Response:
     """The programmes the actor may see, with enrolled and completing people."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     scope = decide(actor, Capability.VIEW_AGGREGATES).scope
     if scope.kind is ScopeKind.ORG_SUBTREE:
         return refusal(request, 403, "programme pages cover whole programmes, not your team")
@@ -75,7 +74,7 @@ async def programmes(request: Request) -> Response:
 @guarded(Capability.VIEW_AGGREGATES)
 async def programme(request: Request) -> Response:
     """One programme's page (and its twins) for the roles that may see the programme."""
-    actor = _actor(request)
+    actor = guarded_actor(request)
     programme_id = str(request.path_params["programme_id"])
     engine = request.app.state.engine
     if not AccessService(engine).may_see_programme(actor, programme_id):
@@ -85,7 +84,7 @@ async def programme(request: Request) -> Response:
     key, view = await run_in_threadpool(_cached_view, request, programme_id, filters)
     page = programme_page(view)
     if fmt in ("csv", "svg", "png"):
-        await _audit_export(request, actor, programme_id, fmt)
+        await _audit_export(request, programme_id, fmt)
     if fmt == "html":
         # Drawing four charts costs more than the rest of the page: keep the SVGs with the view.
         charts = page.charts
@@ -307,26 +306,11 @@ def _costs_chart(name: str, costs: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-async def _audit_export(request: Request, actor: Actor, programme_id: str, fmt: str) -> None:
+async def _audit_export(request: Request, programme_id: str, fmt: str) -> None:
     query = request.query_params
-    await run_in_threadpool(
-        request.app.state.audit.append,
-        actor=actor.audit_name,
-        action="export",
-        target="programme",
-        details={
-            "programme_id": programme_id,
-            "format": fmt,
-            "item": query.get("table") or query.get("chart") or "",
-            "path": request.url.path,
-        },
-    )
-
-
-def _actor(request: Request) -> Actor:
-    actor = current_actor(request)
-    assert actor is not None  # the guard let only signed-in actors through
-    return actor
+    item = query.get("table") or query.get("chart") or ""
+    details = {"programme_id": programme_id, "format": fmt, "item": item}
+    await audit_request(request, "export", "programme", details)
 
 
 ROUTES: list[Route] = [

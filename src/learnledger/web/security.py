@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -92,6 +92,27 @@ def current_actor(request: Request) -> Actor | None:
     """The signed-in actor of `request`, or None."""
     actor = getattr(request.state, "actor", None)
     return actor if isinstance(actor, Actor) else None
+
+
+def guarded_actor(request: Request) -> Actor:
+    """The signed-in actor of a request a guard (`guarded`, `signed_in`) has let through."""
+    actor = current_actor(request)
+    assert actor is not None  # the guard let only signed-in actors through
+    return actor
+
+
+async def audit_request(
+    request: Request, action: str, target: str, details: Mapping[str, object]
+) -> None:
+    """Write what the signed-in actor did through this request to the audit log (the request's
+    path is added to `details`; details must hold no names or e-mails)."""
+    await run_in_threadpool(
+        request.app.state.audit.append,
+        actor=guarded_actor(request).audit_name,
+        action=action,
+        target=target,
+        details={**details, "path": request.url.path},
+    )
 
 
 def public(endpoint: Endpoint) -> Endpoint:
