@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from learnledger.config import DemoSettings, Settings, load_settings, mask_url_password
+from learnledger.config import Settings, load_settings, mask_url_password
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -15,8 +15,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 def _setting_names() -> list[str]:
     names = []
     for name, field in Settings.model_fields.items():
-        if field.annotation is DemoSettings:
-            names += [f"{name}.{sub}" for sub in DemoSettings.model_fields]
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            names += [f"{name}.{sub}" for sub in nested.model_fields]
         else:
             names.append(name)
     return names

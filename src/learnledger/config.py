@@ -32,6 +32,61 @@ class DemoSettings(BaseModel):
     seed: int = Field(7, description="Random seed; the same seed builds the same company.")
 
 
+class RecommendationSettings(BaseModel):
+    """Thresholds of the recommenders (docs/insights.md#recommendations)."""
+
+    retention_drop_points: float = Field(
+        10.0,
+        gt=0,
+        le=100,
+        description="A learner's delayed-test score this many points (of 100) below their "
+        "post-test score gets a reinforcement recommendation.",
+    )
+    coaching_probability: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Risk of not completing (from the early-warning model) at or above which "
+        "coaching is recommended.",
+    )
+    nudge_probability: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="Risk at or above which (and below coaching_probability) a manager nudge "
+        "is recommended.",
+    )
+    dropoff_rate: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="Share of the learners reaching a module who stop there at or above which "
+        "the module is a redesign candidate.",
+    )
+    dropoff_ratio: float = Field(
+        2.0,
+        ge=1,
+        description="A redesign candidate's drop-off must also be at least this many times the "
+        "median module drop-off of its course.",
+    )
+    similar_level_band: float = Field(
+        0.5,
+        ge=0,
+        description="People count as similar for adaptive paths when their proficiency before "
+        "training was within this many levels of the learner's current level.",
+    )
+    channel_shift_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="Share of an audience's learning hours the channel recommendation moves "
+        "from the weaker channel to the stronger one.",
+    )
+    skills_per_role: int = Field(
+        3, ge=1, description="Skills with the largest gaps listed per role."
+    )
+
+
 class Settings(BaseSettings):
     """All LearnLedger settings."""
 
@@ -117,6 +172,9 @@ class Settings(BaseSettings):
         None, description="Directory of the user's own metric definition YAML files."
     )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
+    recommendations: RecommendationSettings = Field(
+        default_factory=RecommendationSettings, description="Recommendation thresholds."
+    )
     lrs_base_url: str = Field(
         "http://127.0.0.1:8000/xapi",
         description="Public URL of the xAPI endpoint; the homePage of the authority Agent of "

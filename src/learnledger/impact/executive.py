@@ -28,7 +28,7 @@ from typing import Any
 
 from learnledger.errors import LearnLedgerError, NotFoundError, ValidationError
 from learnledger.impact.portfolio import Decision, RoiEvidence, decide
-from learnledger.impact.roi_service import RoiReport, kpi_conversion, programme_roi
+from learnledger.impact.roi_service import RoiReport, kpi_conversion, programme_roi, roi_evidence
 from learnledger.impact.service import ImpactRequest
 from learnledger.metrics.catalogue import Catalogue
 from learnledger.metrics.periods import GRAINS, Period, period_of, previous_period
@@ -405,19 +405,7 @@ def _roi_row(roi: ProgrammeRoi, context: RunContext) -> dict[str, Any]:
         return row
     chosen = report.impact.chosen
     distribution = report.distribution
-    evidence = RoiEvidence(
-        roi_percent=report.figures.roi_percent,
-        roi_low=None if distribution is None else distribution.low,
-        roi_high=None if distribution is None else distribution.high,
-        probability_above_hurdle=None
-        if distribution is None
-        else distribution.probability_above_hurdle,
-        hurdle_percent=report.hurdle_percent,
-        method_rank=None if chosen is None else chosen.info.credibility_rank,
-        credible=chosen is not None and chosen.credible,
-        n_treated=0 if chosen is None else chosen.n_treated,
-    )
-    call = decide(evidence)
+    call = decide(roi_evidence(report))
     row.update(
         method="" if chosen is None else chosen.info.label,
         trained=report.impact.trained_people,

@@ -14,6 +14,7 @@ from learnledger.errors import NotFoundError, ValidationError
 from learnledger.impact.costs import CostBreakdown, fully_loaded_costs
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import MoneyConversion, annual_benefit
+from learnledger.impact.portfolio import RoiEvidence
 from learnledger.impact.roi import RoiFigures, break_even_effect, time_to_value
 from learnledger.impact.service import ImpactReport, ImpactRequest, run_impact
 from learnledger.impact.uncertainty import (
@@ -94,6 +95,24 @@ class RoiReport:
             "warnings": self.warnings,
             "impact": self.impact.as_json(),
         }
+
+
+def roi_evidence(report: RoiReport) -> RoiEvidence:
+    """What the portfolio rules (`impact.portfolio.decide`) read from one programme's ROI."""
+    chosen = report.impact.chosen
+    distribution = report.distribution
+    return RoiEvidence(
+        roi_percent=report.figures.roi_percent,
+        roi_low=None if distribution is None else distribution.low,
+        roi_high=None if distribution is None else distribution.high,
+        probability_above_hurdle=None
+        if distribution is None
+        else distribution.probability_above_hurdle,
+        hurdle_percent=report.hurdle_percent,
+        method_rank=None if chosen is None else chosen.info.credibility_rank,
+        credible=chosen is not None and chosen.credible,
+        n_treated=0 if chosen is None else chosen.n_treated,
+    )
 
 
 def kpi_conversion(engine: Engine, kpi_id: str, metric_id: str | None = None) -> MoneyConversion:
