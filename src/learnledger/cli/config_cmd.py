@@ -38,9 +38,10 @@ def show(
         return
     path = config_file_path()
     table = Table(title=f"Effective settings (config file: {path or 'none'})")
-    table.add_column("setting")
-    table.add_column("environment variable")
-    table.add_column("value")
+    # long names fold onto a second line instead of being cut off on narrow terminals
+    table.add_column("setting", overflow="fold")
+    table.add_column("environment variable", overflow="fold", min_width=26)
+    table.add_column("value", overflow="fold")
     for name, value in _flatten(data):
         variable = "LEARNLEDGER_" + name.upper().replace(".", "__")
         table.add_row(name, variable, "" if value is None else str(value))

@@ -30,6 +30,7 @@ from learnledger.web import (
     pages,
     routes_executive,
     routes_explorer,
+    routes_insights_recommendations,
     routes_people_views,
     routes_programme,
 )
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.audit = audit
         app.state.pseudonymiser = Pseudonymiser(keys, settings.pseudonym_key_version)
         app.state.executive_cache = ExecutiveCache()
+        app.state.recommendation_cache = routes_insights_recommendations.RecommendationCache()
         app.state.sessions = SessionManager(
             engine,
             keys,
@@ -117,6 +119,7 @@ def app_routes() -> list[Route]:
         *routes_programme.ROUTES,
         *routes_explorer.ROUTES,
         *routes_people_views.ROUTES,
+        *routes_insights_recommendations.ROUTES,
     ]
 
 

@@ -69,14 +69,7 @@ class ExecutiveCache:
         """The overview context for `request`, computing ROI only when the data changed."""
         version = data_version(engine)
         with self._lock:
-            if version != self._version:
-                self._rois = programme_rois(
-                    engine, consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes
-                )
-                self._version = version
-                self.computed_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-                self._pages.clear()
-                self.roi_runs += 1
+            self._refresh(engine, settings, version)
             key = (request.period, request.end, request.programme)
             if key in self._pages:
                 self._pages.move_to_end(key)
@@ -98,6 +91,25 @@ class ExecutiveCache:
                 while len(self._pages) > PAGES_KEPT:
                     self._pages.popitem(last=False)
         return page
+
+    def rois(self, engine: Engine, settings: Settings) -> list[ProgrammeRoi]:
+        """Every programme's ROI for the data as it is now (computed once per data version;
+        the recommendations reuse it)."""
+        version = data_version(engine)
+        with self._lock:
+            self._refresh(engine, settings, version)
+            return list(self._rois)
+
+    def _refresh(self, engine: Engine, settings: Settings, version: tuple[Any, ...]) -> None:
+        """Recompute ROI when the data changed (the caller holds the lock)."""
+        if version != self._version:
+            self._rois = programme_rois(
+                engine, consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes
+            )
+            self._version = version
+            self.computed_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            self._pages.clear()
+            self.roi_runs += 1
 
 
 def executive_request(query: dict[str, str]) -> ExecutiveRequest:

@@ -7,7 +7,7 @@
 - Recommendations about groups (courses, channels, programmes, roles) need
   `view_aggregates` over the whole organisation (admins, analysts, executives), or, for
   programme owners, are narrowed to the programmes they own (channel recommendations, which
-  belong to no programme, are not shown to them). Managers, whose aggregates are limited to
+  belong to no programme, are refused to them). Managers, whose aggregates are limited to
   their part of the organisation, do not see these organisation-wide recommendations.
 """
 
@@ -45,9 +45,13 @@ def allowed_kinds(actor: Actor) -> list[RecommendationKind]:
         ScopeKind.PROGRAMMES,
     )
     for kind in RecommendationKind:
-        if (kind in PERSON_KINDS and individuals) or (
-            kind not in PERSON_KINDS and organisation_wide
-        ):
+        if kind in PERSON_KINDS:
+            allowed = individuals
+        elif kind is RecommendationKind.CHANNELS:
+            allowed = aggregates.allowed and aggregates.scope.kind is ScopeKind.ALL
+        else:
+            allowed = organisation_wide
+        if allowed:
             kinds.append(kind)
     return kinds
 
