@@ -58,7 +58,8 @@ def recommend(
         )
     settings = settings_from(ctx)
     with engine_for(settings) as engine:
-        result = _run(engine, settings, kinds)
+        # progress only above a table: CSV and JSON output stays machine-readable
+        result = _run(engine, settings, kinds, show_progress=output == "table")
     _print(result, output)
 
 
@@ -91,12 +92,17 @@ def export(
         console.print(f"  {count} learner recommendation(s) without a statement: {why}")
 
 
-def _run(engine: Engine, settings: Settings, kinds: list[str] | None) -> RecommendationSet:
+def _run(
+    engine: Engine, settings: Settings, kinds: list[str] | None, *, show_progress: bool = True
+) -> RecommendationSet:
     wanted = parse_kinds(kinds) if kinds else None
     Migrator(engine).migrate()
     context = RecommendationContext.from_settings(engine, settings)
+    recommenders = RecommendationEngine(default_recommenders())
+    if not show_progress:
+        return recommenders.run(context, wanted)
     with step_progress() as progress:
-        return RecommendationEngine(default_recommenders()).run(context, wanted, progress=progress)
+        return recommenders.run(context, wanted, progress=progress)
 
 
 def _print(result: RecommendationSet, output: str) -> None:

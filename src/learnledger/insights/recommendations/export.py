@@ -65,10 +65,11 @@ class ExportSummary:
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """Rows as CSV text with a header (the columns of the first row unless given)."""
+    """Rows as CSV text with a header (the columns of the first row unless given), with
+    RFC 4180 line ends (CRLF), so fields holding a line break of either kind are quoted."""
     buffer = io.StringIO()
     fields = list(columns) if columns is not None else (list(rows[0]) if rows else [])
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -130,7 +131,7 @@ def export_recommendations(
     try:
         for name, text in contents.items():
             temporary = directory / f".{name}.partial"
-            temporary.write_text(text, encoding="utf-8")
+            temporary.write_text(text, encoding="utf-8", newline="")
             staged.append((temporary, directory / name))
         for temporary, final in staged:
             temporary.replace(final)
