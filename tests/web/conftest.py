@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_pl
 from starlette.testclient import TestClient
 
 from learnledger.config import Settings
+from learnledger.demo.ground_truth import ground_truth_path_for
 from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
 from learnledger.demo.users import demo_users
 from learnledger.governance.actors import Role
@@ -105,14 +106,15 @@ def _organisation(database_url: str) -> None:
 
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
-    """Writes a copy of a 300-person, 12-month demo company (seed 11) to a path; the demo is
-    built once per test session."""
+    """Writes a copy of a 300-person, 12-month demo company (seed 11) to a path, with its
+    ground truth beside it; the demo is built once per test session."""
     built = tmp_path_factory.mktemp("small-demo") / "demo.duckdb"
     rebuild_demo(f"duckdb:///{built}", DemoRequest(people=300, months=12, seed=11))
 
     def copy_to(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, path)
+        shutil.copyfile(ground_truth_path_for(built), ground_truth_path_for(path))
 
     return copy_to
 
