@@ -1,6 +1,7 @@
 """A small learning organisation whose recommendations are known by construction.
 
-30 people in ROLE-A (requires SK-1 at 3 and SK-2 at 2) in OU-1, managed by P29:
+30 people in ROLE-A (requires SK-1 at 3 and SK-2 at 2) in OU-1 (below the root OU-ROOT),
+managed by P29:
 
 - programme PRG-X (course CX1, e-learning, 2 h, and CX2, coaching, 1 h; assessments measure
   SK-1): P00-P19 completed it; pre-test 45-54, post-test 30 points higher; the delayed test
@@ -60,7 +61,14 @@ def _insert(engine: Engine, table: str, rows: list[dict[str, Any]]) -> None:
 def build_learning_org(engine: Engine) -> None:
     """Write the organisation described in the module docstring."""
     Migrator(engine).migrate()
-    _insert(engine, "org_units", [{"org_unit_id": "OU-1", "name": "Unit"}])
+    _insert(
+        engine,
+        "org_units",
+        [
+            {"org_unit_id": "OU-ROOT", "name": "Company", "parent_id": None},
+            {"org_unit_id": "OU-1", "name": "Unit", "parent_id": "OU-ROOT"},
+        ],
+    )
     _insert(engine, "roles", [{"role_id": "ROLE-A", "name": "Analyst"}])
     _insert(
         engine,

@@ -135,3 +135,14 @@ def test_channels_say_when_evidence_is_too_weak(learning_org: Engine) -> None:
     output = ChannelRecommender().recommend(_context(learning_org, min_group_size=21))
     assert output.recommendations == []
     assert "fewer than two channels" in output.notes[0]
+
+
+def test_channels_also_compare_by_division(learning_org: Engine) -> None:
+    recommender = ChannelRecommender(audience="division")
+    (found,) = recommender.recommend(_context(learning_org)).recommendations
+    assert recommender.name == "channels_by_division"
+    assert found.subject_type == "division_channel"
+    assert found.org_unit_id == "OU-1"
+    assert found.role_id is None
+    assert found.action == "shift_mix"
+    assert found.channel == "e_learning"

@@ -35,6 +35,7 @@ def default_recommenders(
         RiskRecommender(risk_scores),
         CourseRedesignRecommender(course_diagnostics),
         ChannelRecommender(),
+        ChannelRecommender(audience="division"),
         ProgrammeRecommender() if programme_rois is None else ProgrammeRecommender(programme_rois),
         RoleGapRecommender(),
         AdaptivePathRecommender(),

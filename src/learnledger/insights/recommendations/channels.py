@@ -1,5 +1,6 @@
 """Channels: which delivery channel gives the most learning per unit of cost for an audience
-(the people currently in one role), and the mix to shift to.
+(the people currently in one role, or in one division: an org unit directly below the root,
+with everything under it), and the mix to shift to.
 
 Measured effect: per programme, the mean post-test minus pre-test score (points of 100) of the
 audience's people who took both (latest attempts), with its 95 % interval; programmes with
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from learnledger.errors import LearnLedgerError
 from learnledger.impact.costs import fully_loaded_costs
@@ -112,6 +114,16 @@ class ChannelValue:
 
 
 CostOf = Callable[[Engine, str], float]
+Audience_ = Literal["role", "division"]
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """Who a channel recommendation is about: a role or a division."""
+
+    kind: Audience_
+    audience_id: str
+    name: str
 
 
 def _ledger_cost(engine: Engine, programme_id: str) -> float:
@@ -119,55 +131,47 @@ def _ledger_cost(engine: Engine, programme_id: str) -> float:
 
 
 class ChannelRecommender:
-    """Channel mix recommendations per role (rules in the module docstring)."""
+    """Channel mix recommendations per audience (rules in the module docstring):
+    `audience` "role" (the default) or "division"."""
 
     kind = RecommendationKind.CHANNELS
-    name = "channels"
 
-    def __init__(self, cost_of: CostOf = _ledger_cost) -> None:
+    def __init__(self, cost_of: CostOf = _ledger_cost, audience: Audience_ = "role") -> None:
         self.cost_of = cost_of
+        self.audience = audience
+        self.name = "channels" if audience == "role" else f"channels_by_{audience}"
 
     def recommend(self, context: RecommendationContext) -> RecommenderOutput:
-        """One recommendation per role with two or more channels measured."""
+        """One recommendation per audience with two or more channels measured."""
         engine = context.engine
-        excluded = context.excluded_from_analytics
-        roles = {
-            str(p): str(r)
-            for p, r in engine.fetch_all(
-                "SELECT person_id, role_id FROM people "
-                "WHERE leave_date IS NULL AND role_id IS NOT NULL"
-            )
-            if str(p) not in excluded
-        }
-        role_names = {
-            str(r): str(n) for r, n in engine.fetch_all("SELECT role_id, name FROM roles")
-        }
-        gains = _gains(engine, roles)
+        members, names = _audiences(engine, self.audience, context.excluded_from_analytics)
+        gains = _gains(engine, members)
         main = _main_channels(engine)
         costs = self._costs_per_person(engine, main)
-        mix = _mixes(engine, roles)
+        mix = _mixes(engine, members)
         skills: dict[str, set[str]] = {}
         for programme, skill in engine.fetch_all(_PROGRAMME_SKILLS_SQL):
             skills.setdefault(str(programme), set()).add(str(skill))
         out = RecommenderOutput()
-        for role in sorted({r for r, _ in gains}):
+        for group in sorted({g for g, _ in gains}):
             values = [
                 ProgrammeValue(programme, *main[programme], estimate, costs[programme])
-                for (r, programme), people in sorted(gains.items())
-                if r == role and programme in costs and programme in main
+                for (g, programme), people in sorted(gains.items())
+                if g == group and programme in costs and programme in main
                 for estimate in [mean_estimate(people)]
                 if estimate is not None and context.large_enough(estimate.n)
             ]
             channels = _channel_values(values)
-            name = role_names.get(role, role)
+            name = names.get(group, group)
             if len(channels) < 2:
                 out.notes.append(
                     f"{name}: fewer than two channels measured on at least "
                     f"{context.min_group_size} people; no channel comparison."
                 )
                 continue
+            target = _Audience(self.audience, group, name)
             out.recommendations.append(
-                _recommendation(role, name, channels, values, mix.get(role, {}), skills, context)
+                _recommendation(target, channels, values, mix.get(group, {}), skills, context)
             )
         return out
 
@@ -187,6 +191,37 @@ class ChannelRecommender:
             if total > 0:
                 costs[programme] = total / people
         return costs
+
+
+def _audiences(
+    engine: Engine, audience: Audience_, excluded: frozenset[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each current person's audience (role or division) and the audiences' names."""
+    if audience == "role":
+        rows = engine.fetch_all(
+            "SELECT person_id, role_id FROM people WHERE leave_date IS NULL AND role_id IS NOT NULL"
+        )
+        names = {str(r): str(n) for r, n in engine.fetch_all("SELECT role_id, name FROM roles")}
+        return {str(p): str(r) for p, r in rows if str(p) not in excluded}, names
+    units = {
+        str(u): (None if p is None else str(p), str(n))
+        for u, p, n in engine.fetch_all("SELECT org_unit_id, parent_id, name FROM org_units")
+    }
+    division: dict[str, str] = {}
+    for unit in units:
+        path = [unit]
+        while units.get(path[-1], (None, ""))[0] is not None and len(path) <= len(units):
+            path.append(str(units[path[-1]][0]))
+        if len(path) >= 2:
+            division[unit] = path[-2]  # the unit just below the root
+    rows = engine.fetch_all(
+        "SELECT person_id, org_unit_id FROM people "
+        "WHERE leave_date IS NULL AND org_unit_id IS NOT NULL"
+    )
+    members = {
+        str(p): division[str(u)] for p, u in rows if str(p) not in excluded and str(u) in division
+    }
+    return members, {u: n for u, (_, n) in units.items()}
 
 
 def _gains(engine: Engine, roles: dict[str, str]) -> dict[tuple[str, str], list[float]]:
@@ -248,8 +283,7 @@ def _channel_values(values: list[ProgrammeValue]) -> list[ChannelValue]:
 
 
 def _recommendation(
-    role: str,
-    name: str,
+    target: _Audience,
     channels: list[ChannelValue],
     values: list[ProgrammeValue],
     mix: dict[str, float],
@@ -278,8 +312,7 @@ def _recommendation(
         runner_up = channels[1]
         clear = best.value.low > runner_up.value.high
         return _build(
-            role,
-            name,
+            target,
             "keep_mix" if clear else "gather_evidence",
             best.channel,
             (
@@ -296,8 +329,7 @@ def _recommendation(
     gain = difference(best.value, current.value)
     if best.value.low <= current.value.high:
         return _build(
-            role,
-            name,
+            target,
             "gather_evidence",
             best.channel,
             f"{best.channel} looks better per cost than {current.channel} ({_value(best)} "
@@ -320,8 +352,7 @@ def _recommendation(
     strength = Evidence.STRONG if common else Evidence.MODERATE
     confounded = "" if common else " Different programmes are compared: content may differ too."
     return _build(
-        role,
-        name,
+        target,
         "shift_mix",
         best.channel,
         f"{best.channel} gives {_value(best)} against {_value(current)} for {current.channel}, "
@@ -346,8 +377,7 @@ def _value(channel: ChannelValue) -> str:
 
 
 def _build(
-    role: str,
-    name: str,
+    target: _Audience,
     action: str,
     channel: str,
     reason: str,
@@ -356,6 +386,7 @@ def _build(
     evidence: dict[str, EvidenceValue],
     expected: ExpectedEffect | None,
 ) -> Recommendation:
+    name = target.name
     titles = {
         "shift_mix": f"{name}: shift learning hours to {channel}",
         "keep_mix": f"{name}: keep {channel} as the main channel",
@@ -364,8 +395,8 @@ def _build(
     return Recommendation(
         kind=RecommendationKind.CHANNELS,
         action=action,
-        subject_type="role_channel",
-        subject_id=role,
+        subject_type=f"{target.kind}_channel",
+        subject_id=target.audience_id,
         title=titles[action],
         reason=reason,
         strength=strength,
@@ -373,7 +404,8 @@ def _build(
         audiences=(Audience.LEARNING_TEAM, Audience.EXECUTIVE),
         evidence=evidence,
         expected=expected,
-        role_id=role,
+        role_id=target.audience_id if target.kind == "role" else None,
+        org_unit_id=target.audience_id if target.kind == "division" else None,
         channel=channel,
         recommender="channels",
     )

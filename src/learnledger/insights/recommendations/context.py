@@ -4,12 +4,16 @@ consent is judged at, and who is left out for want of consent."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from learnledger.config import RecommendationSettings, Settings
 from learnledger.governance.consent import ANALYTICS, INDIVIDUAL_REPORTING, excluded_people
 from learnledger.storage.engine import Engine
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +32,7 @@ class RecommendationContext:
     analytics_opt_in: bool = False
     individual_opt_in: bool = False
     currency: str = "EUR"
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(
@@ -56,6 +61,13 @@ class RecommendationContext:
             self.engine, INDIVIDUAL_REPORTING, self.as_of, opt_in=self.individual_opt_in
         )
         return self.excluded_from_analytics | individual
+
+    def shared(self, key: str, load: Callable[[], T]) -> T:
+        """Data several recommenders read (e.g. skill levels), loaded once per run."""
+        if key not in self._shared:
+            self._shared[key] = load()
+        value: T = self._shared[key]
+        return value
 
     def large_enough(self, people: int) -> bool:
         """Whether a group of `people` may be described (at least min_group_size)."""

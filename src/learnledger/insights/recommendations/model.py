@@ -53,6 +53,7 @@ ROW_COLUMNS = (
     "course_id",
     "module_id",
     "role_id",
+    "org_unit_id",
     "skill_id",
     "channel",
 )
@@ -129,6 +130,7 @@ class Recommendation:
     course_id: str | None = None
     module_id: str | None = None
     role_id: str | None = None
+    org_unit_id: str | None = None
     skill_id: str | None = None
     channel: str | None = None
     recommender: str = ""
@@ -160,6 +162,7 @@ class Recommendation:
             "course_id": self.course_id,
             "module_id": self.module_id,
             "role_id": self.role_id,
+            "org_unit_id": self.org_unit_id,
             "skill_id": self.skill_id,
             "channel": self.channel,
         }

@@ -100,7 +100,9 @@ class AdaptivePathRecommender:
 
     def recommend(self, context: RecommendationContext) -> RecommenderOutput:
         """One recommendation per person with a gap some programme measurably closes."""
-        data = load_skill_data(context.engine, context.excluded_from_analytics)
+        data = context.shared(
+            "skills", lambda: load_skill_data(context.engine, context.excluded_from_analytics)
+        )
         by_role: dict[tuple[str, str, str], list[SkillGain]] = {}
         by_skill: dict[tuple[str, str], list[SkillGain]] = {}
         for gain in data.gains:

@@ -112,7 +112,9 @@ class RoleGapRecommender:
 
     def recommend(self, context: RecommendationContext) -> RecommenderOutput:
         """Recommendations per role (rules in the module docstring)."""
-        data = load_skill_data(context.engine, context.excluded_from_analytics)
+        data = context.shared(
+            "skills", lambda: load_skill_data(context.engine, context.excluded_from_analytics)
+        )
         limit = context.thresholds.skills_per_role
         out = RecommenderOutput()
         by_role: dict[str, list[SkillGap]] = {}
