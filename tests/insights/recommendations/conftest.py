@@ -7,7 +7,8 @@ managed by P29:
   SK-1): P00-P19 completed it; pre-test 45-54, post-test 30 points higher; the delayed test
   is 25 points below the post-test for P00-P04 and 2 points below for the others. Their SK-1
   rating went from 2 (before) to 3 (after); P20-P29 are rated 2 on SK-1 and P20-P24 are
-  enrolled in CX1 (in progress). Costs 10,000 for 25 participants.
+  enrolled in CX1 (in progress; CX1 has modules M1 and M2, and P20 has completed M1). Costs
+  10,000 for 25 participants.
 - programme PRG-Y (course CY1, instructor-led, 8 h; assessments measure SK-2): P10-P29
   completed it; post-test 8-12 points above the pre-test. Costs 40,000 for 20 participants.
 - everyone is rated 1.5 on SK-2 (gap 0.5).
@@ -130,6 +131,37 @@ def build_learning_org(engine: Engine) -> None:
                 "position": pos,
             }
             for c, p, ch, h, pos in courses
+        ],
+    )
+    _insert(
+        engine,
+        "course_modules",
+        [
+            {
+                "module_id": f"CX1-M{n}",
+                "course_id": "CX1",
+                "name": f"Module {n}",
+                "position": n,
+                "xapi_activity_id": f"https://learn.example.com/courses/cx1/m{n}",
+            }
+            for n in (1, 2)
+        ],
+    )
+    _insert(
+        engine,
+        "learning_events",
+        [
+            {
+                "event_id": "7a1f4e2c-0000-4000-8000-000000000020",
+                "person_id": "P20",
+                "actor_ifi": "mbox:mailto:p20@example.com",
+                "verb_id": "http://adlnet.gov/expapi/verbs/completed",
+                "verb": "completed",
+                "activity_id": "https://learn.example.com/courses/cx1/m1",
+                "completion": True,
+                "timestamp": _ts(dt.date(2026, 1, 6)),
+                "stored": _ts(dt.date(2026, 1, 6)),
+            }
         ],
     )
     enrolments = []

@@ -98,6 +98,8 @@ def test_paths_recommend_the_next_course_with_the_similar_group_size(
     assert sorted(found) == [f"P{i}" for i in range(20, 30)]
     assert found["P20"].action == "continue"
     assert found["P20"].course_id == "CX1"
+    assert found["P20"].module_id == "CX1-M2"  # finished M1
+    assert found["P21"].module_id == "CX1-M1"
     assert found["P25"].action == "start"
     assert found["P25"].course_id == "CX1"
     assert found["P25"].evidence["similar_people"] == 20

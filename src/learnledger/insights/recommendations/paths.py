@@ -9,7 +9,8 @@ than min_group_size such people exist, completers of any role within the band; w
 still, no estimate (never below min_group_size). Only uplifts whose 95 % interval is above
 zero count. The best candidate is the one expected to close most of the person's gap
 (``min(uplift, gap)``), and the recommended activity is the programme's first course (by
-position) the person has not completed: **continue** when they are enrolled in it already,
+position) the person has not completed: **continue** when they are enrolled in it already
+(from the first module they have not finished, by the xAPI statements on its activity),
 **start** otherwise.
 
 Strength: moderate with 30 or more similar people (pre/post gains are not isolated), weak
@@ -41,6 +42,15 @@ SELECT course_id, programme_id, name FROM courses WHERE programme_id IS NOT NULL
 ORDER BY programme_id, position, course_id
 """
 _ENROLMENTS_SQL = "SELECT person_id, course_id, status FROM enrolments WHERE status <> 'cancelled'"
+_MODULES_SQL = """
+SELECT module_id, course_id, name FROM course_modules ORDER BY course_id, position, module_id
+"""
+_MODULES_DONE_SQL = """
+SELECT DISTINCT e.person_id, m.module_id
+FROM learning_events e JOIN course_modules m ON m.xapi_activity_id = e.activity_id
+WHERE e.person_id IS NOT NULL
+  AND (e.completion = TRUE OR e.verb IN ('completed', 'passed', 'attended'))
+"""
 
 
 class _GainIndex:
@@ -119,6 +129,7 @@ class AdaptivePathRecommender:
             (str(p), str(c)): str(s) for p, c, s in context.engine.fetch_all(_ENROLMENTS_SQL)
         }
         completed = {(c.person_id, c.programme_id) for c in data.completions}
+        next_module = _NextModule(context)
         out = RecommenderOutput()
         for person, role in sorted(data.roles.items()):
             if person in context.excluded_individually:
@@ -137,10 +148,34 @@ class AdaptivePathRecommender:
             if next_course is None:
                 continue
             enrolled = (person, next_course[0]) in status
+            module = next_module.of(person, next_course[0]) if enrolled else None
             out.recommendations.append(
-                _recommendation(person, role, best, next_course, enrolled, data)
+                _recommendation(person, role, best, next_course, module, enrolled, data)
             )
         return out
+
+
+class _NextModule:
+    """The first module (by position) of a course a person has not finished: a completion,
+    pass or attendance on its activity, or a statement with ``result.completion``."""
+
+    def __init__(self, context: RecommendationContext) -> None:
+        self.context = context
+        self._modules: dict[str, list[tuple[str, str]]] | None = None
+        self._done: set[tuple[str, str]] = set()
+
+    def of(self, person: str, course: str) -> tuple[str, str] | None:
+        """(module id, name), or None when the course has no modules or all are done."""
+        if self._modules is None:
+            engine = self.context.engine
+            self._modules = {}
+            for module, course_id, name in engine.fetch_all(_MODULES_SQL):
+                self._modules.setdefault(str(course_id), []).append((str(module), str(name)))
+            self._done = {(str(p), str(m)) for p, m in engine.fetch_all(_MODULES_DONE_SQL)}
+        return next(
+            (m for m in self._modules.get(course, []) if (person, m[0]) not in self._done),
+            None,
+        )
 
 
 def _best(
@@ -186,6 +221,7 @@ def _recommendation(
     role: str,
     best: _Candidate,
     course: tuple[str, str],
+    module: tuple[str, str] | None,
     enrolled: bool,
     data: SkillData,
 ) -> Recommendation:
@@ -200,7 +236,9 @@ def _recommendation(
         action=action,
         subject_type="person",
         subject_id=person,
-        title=f"{action.capitalize()} {course[1]} ({course[0]}) to build {skill_name}",
+        title=f"{action.capitalize()} {course[1]} ({course[0]})"
+        + ("" if module is None else f" at {module[1]}")
+        + f" to build {skill_name}",
         reason=(
             f"{skill_name} is at {best.level:g}, {best.gap:g} below what the role needs; "
             f"{best.programme_id} raised it by {uplift.mean:.2f} levels (95 % interval "
@@ -232,6 +270,7 @@ def _recommendation(
         person_id=person,
         programme_id=best.programme_id,
         course_id=course[0],
+        module_id=None if module is None else module[0],
         role_id=role,
         skill_id=best.skill_id,
         recommender="paths",
