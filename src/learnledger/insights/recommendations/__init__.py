@@ -9,6 +9,7 @@ Recommenders (one module each): `retention` and `risk` (learners), `course_redes
 
 from __future__ import annotations
 
+from learnledger.insights.recommendations.channel_benefit import ChannelBenefitRecommender
 from learnledger.insights.recommendations.channels import ChannelRecommender
 from learnledger.insights.recommendations.course_redesign import (
     CourseDiagnosticsSource,
@@ -16,9 +17,10 @@ from learnledger.insights.recommendations.course_redesign import (
 )
 from learnledger.insights.recommendations.engine import Recommender
 from learnledger.insights.recommendations.paths import AdaptivePathRecommender
-from learnledger.insights.recommendations.programmes import ProgrammeRecommender, RoiSource
+from learnledger.insights.recommendations.programmes import ProgrammeRecommender
 from learnledger.insights.recommendations.retention import RetentionRecommender
 from learnledger.insights.recommendations.risk import RiskRecommender, RiskScoreSource
+from learnledger.insights.recommendations.rois import RoiSource, all_programme_rois
 from learnledger.insights.recommendations.role_gaps import RoleGapRecommender
 
 
@@ -30,13 +32,15 @@ def default_recommenders(
 ) -> list[Recommender]:
     """Every built-in recommender; the risk and course recommenders need their sources (they
     report in their notes that none is connected otherwise)."""
+    rois = all_programme_rois if programme_rois is None else programme_rois
     return [
         RetentionRecommender(),
         RiskRecommender(risk_scores),
         CourseRedesignRecommender(course_diagnostics),
         ChannelRecommender(),
         ChannelRecommender(audience="division"),
-        ProgrammeRecommender() if programme_rois is None else ProgrammeRecommender(programme_rois),
+        ChannelBenefitRecommender(rois),
+        ProgrammeRecommender(rois),
         RoleGapRecommender(),
         AdaptivePathRecommender(),
     ]

@@ -114,16 +114,32 @@ class ChannelValue:
 
 
 CostOf = Callable[[Engine, str], float]
-Audience_ = Literal["role", "division"]
+Audience_ = Literal["role", "division", "organisation"]
 
 
 @dataclass(frozen=True)
-class _Audience:
-    """Who a channel recommendation is about: a role or a division."""
+class AudienceRef:
+    """Who a channel recommendation is about: a role, a division or the organisation."""
 
     kind: Audience_
     audience_id: str
     name: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What "effect per cost" is measured in: the expected effect's unit and the short form
+    in reasons (``{currency}`` is replaced by the reporting currency)."""
+
+    unit: str
+    short: str
+
+    def format(self, template: str, currency: str) -> str:
+        """`template` with the currency filled in."""
+        return template.replace("{currency}", currency)
+
+
+LEARNING = Measure("proficiency points per 1,000 {currency} per person", "points per 1,000")
 
 
 def _ledger_cost(engine: Engine, programme_id: str) -> float:
@@ -146,12 +162,10 @@ class ChannelRecommender:
         engine = context.engine
         members, names = _audiences(engine, self.audience, context.excluded_from_analytics)
         gains = _gains(engine, members)
-        main = _main_channels(engine)
+        main = main_channels(engine)
         costs = self._costs_per_person(engine, main)
-        mix = _mixes(engine, members)
-        skills: dict[str, set[str]] = {}
-        for programme, skill in engine.fetch_all(_PROGRAMME_SKILLS_SQL):
-            skills.setdefault(str(programme), set()).add(str(skill))
+        mix = audience_mixes(engine, members)
+        skills = programme_skills(engine)
         out = RecommenderOutput()
         for group in sorted({g for g, _ in gains}):
             values = [
@@ -161,7 +175,7 @@ class ChannelRecommender:
                 for estimate in [mean_estimate(people)]
                 if estimate is not None and context.large_enough(estimate.n)
             ]
-            channels = _channel_values(values)
+            channels = channel_values(values)
             name = names.get(group, group)
             if len(channels) < 2:
                 out.notes.append(
@@ -169,9 +183,11 @@ class ChannelRecommender:
                     f"{context.min_group_size} people; no channel comparison."
                 )
                 continue
-            target = _Audience(self.audience, group, name)
+            target = AudienceRef(self.audience, group, name)
             out.recommendations.append(
-                _recommendation(target, channels, values, mix.get(group, {}), skills, context)
+                mix_recommendation(
+                    target, channels, values, mix.get(group, {}), skills, context, LEARNING
+                )
             )
         return out
 
@@ -244,7 +260,16 @@ def _gains(engine: Engine, roles: dict[str, str]) -> dict[tuple[str, str], list[
     return gains
 
 
-def _main_channels(engine: Engine) -> dict[str, tuple[str, float]]:
+def programme_skills(engine: Engine) -> dict[str, set[str]]:
+    """The skills each programme's assessment items measure."""
+    skills: dict[str, set[str]] = {}
+    for programme, skill in engine.fetch_all(_PROGRAMME_SKILLS_SQL):
+        skills.setdefault(str(programme), set()).add(str(skill))
+    return skills
+
+
+def main_channels(engine: Engine) -> dict[str, tuple[str, float]]:
+    """Each programme's main channel (most planned hours) and that channel's share."""
     hours: dict[str, dict[str, float]] = {}
     for programme, channel, total in engine.fetch_all(_HOURS_SQL):
         hours.setdefault(str(programme), {})[str(channel)] = float(total or 0.0)
@@ -256,7 +281,9 @@ def _main_channels(engine: Engine) -> dict[str, tuple[str, float]]:
     return main
 
 
-def _mixes(engine: Engine, roles: dict[str, str]) -> dict[str, dict[str, float]]:
+def audience_mixes(engine: Engine, roles: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Each audience's share of completed learning hours per channel (`roles`: person ->
+    audience)."""
     hours: dict[str, dict[str, float]] = {}
     for person, channel, total in engine.fetch_all(_COMPLETED_HOURS_SQL):
         role = roles.get(str(person))
@@ -270,7 +297,8 @@ def _mixes(engine: Engine, roles: dict[str, str]) -> dict[str, dict[str, float]]
     }
 
 
-def _channel_values(values: list[ProgrammeValue]) -> list[ChannelValue]:
+def channel_values(values: list[ProgrammeValue]) -> list[ChannelValue]:
+    """Programme values pooled by main channel (weighted by people), best first."""
     by_channel: dict[str, list[ProgrammeValue]] = {}
     for value in values:
         by_channel.setdefault(value.channel, []).append(value)
@@ -282,20 +310,29 @@ def _channel_values(values: list[ProgrammeValue]) -> list[ChannelValue]:
     return sorted(channels, key=lambda c: (-c.value.mean, c.channel))
 
 
-def _recommendation(
-    target: _Audience,
+def mix_recommendation(
+    target: AudienceRef,
     channels: list[ChannelValue],
     values: list[ProgrammeValue],
     mix: dict[str, float],
     skills: dict[str, set[str]],
     context: RecommendationContext,
+    measure: Measure,
 ) -> Recommendation:
+    """shift_mix, keep_mix or gather_evidence for one audience (rules in the module
+    docstring), with effect per cost in `measure`'s units."""
     best = channels[0]
     measured = {c.channel for c in channels}
     held = {c: s for c, s in mix.items() if c in measured}
     current_name = max(sorted(held), key=lambda c: held[c]) if held else channels[-1].channel
     current = next(c for c in channels if c.channel == current_name)
-    unit = f"proficiency points per 1,000 {context.currency} per person"
+    unit = measure.format(measure.unit, context.currency)
+
+    def _value(channel: ChannelValue) -> str:
+        v = channel.value
+        short = measure.format(measure.short, context.currency)
+        return f"{v.mean:.2f} {short} ({v.low:.2f} to {v.high:.2f}, {v.n} people)"
+
     evidence: dict[str, EvidenceValue] = {}
     for measured_channel in channels:
         key, value = measured_channel.channel, measured_channel.value
@@ -371,13 +408,8 @@ def _recommendation(
     )
 
 
-def _value(channel: ChannelValue) -> str:
-    v = channel.value
-    return f"{v.mean:.2f} points per 1,000 ({v.low:.2f} to {v.high:.2f}, {v.n} people)"
-
-
 def _build(
-    target: _Audience,
+    target: AudienceRef,
     action: str,
     channel: str,
     reason: str,

@@ -18,9 +18,7 @@ otherwise, improve low.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-from learnledger.impact.executive import ProgrammeRoi, programme_rois
+from learnledger.impact.executive import ProgrammeRoi
 from learnledger.impact.portfolio import Decision, Evidence, PortfolioCall, RoiEvidence, decide
 from learnledger.impact.roi_service import RoiReport, roi_evidence
 from learnledger.insights.recommendations.context import RecommendationContext
@@ -33,14 +31,9 @@ from learnledger.insights.recommendations.model import (
     Recommendation,
     RecommendationKind,
 )
-from learnledger.storage.engine import Engine
+from learnledger.insights.recommendations.rois import RoiSource, all_programme_rois, shared_rois
 
-RoiSource = Callable[[Engine, bool], Sequence[ProgrammeRoi]]
 ACTIONS = {Decision.INVEST: "scale", Decision.IMPROVE: "improve", Decision.RETIRE: "retire"}
-
-
-def _all_rois(engine: Engine, consent_opt_in: bool) -> Sequence[ProgrammeRoi]:
-    return programme_rois(engine, consent_opt_in=consent_opt_in)
 
 
 class ProgrammeRecommender:
@@ -53,13 +46,13 @@ class ProgrammeRecommender:
     kind = RecommendationKind.PROGRAMMES
     name = "programmes"
 
-    def __init__(self, rois: RoiSource = _all_rois) -> None:
+    def __init__(self, rois: RoiSource = all_programme_rois) -> None:
         self.rois = rois
 
     def recommend(self, context: RecommendationContext) -> RecommenderOutput:
         """One recommendation per programme (rules in the module docstring)."""
         out = RecommenderOutput()
-        for roi in self.rois(context.engine, context.analytics_opt_in):
+        for roi in shared_rois(context, self.rois):
             report = roi.report
             if report is None:
                 reason = roi.error or roi.target.missing
