@@ -23,7 +23,7 @@ from typing import Any
 from learnledger.impact.portfolio import Evidence
 from learnledger.insights.recommendations.context import RecommendationContext
 from learnledger.insights.recommendations.engine import RecommenderOutput
-from learnledger.insights.recommendations.estimates import median, quantile
+from learnledger.insights.recommendations.estimates import quantile
 from learnledger.insights.recommendations.model import (
     Audience,
     ExpectedEffect,
@@ -54,6 +54,22 @@ class _Score:
 
 
 @dataclass(frozen=True)
+class _Drops:
+    """The drops of everyone who took both tests of one programme: count and quartiles."""
+
+    people: int
+    q1: float
+    median: float
+    q3: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> _Drops:
+        return cls(
+            len(values), quantile(values, 0.25), quantile(values, 0.5), quantile(values, 0.75)
+        )
+
+
+@dataclass(frozen=True)
 class _Pair:
     person_id: str
     unit_id: str
@@ -75,9 +91,10 @@ class RetentionRecommender:
         """Reinforcement recommendations (rules in the module docstring)."""
         pairs = _pairs(context)
         items = {str(a): int(n) for a, n in context.engine.fetch_all(_ITEMS_SQL)}
-        by_unit: dict[str, list[float]] = {}
+        drops: dict[str, list[float]] = {}
         for pair in pairs:
-            by_unit.setdefault(pair.unit_id, []).append(pair.drop)
+            drops.setdefault(pair.unit_id, []).append(pair.drop)
+        by_unit = {unit: _Drops.of(values) for unit, values in drops.items()}
         threshold = context.thresholds.retention_drop_points
         out = RecommenderOutput()
         for pair in pairs:
@@ -126,16 +143,16 @@ def _points(raw: Any, scaled: Any, max_score: Any) -> float | None:
 
 def _recommendation(
     pair: _Pair,
-    drops: list[float],
+    drops: _Drops,
     items: dict[str, int],
     threshold: float,
     context: RecommendationContext,
 ) -> Recommendation:
     strength, error = _strength(pair, items)
     expected = None
-    group = len(drops)
+    group = drops.people
     if context.large_enough(group):
-        typical, q1, q3 = median(drops), quantile(drops, 0.25), quantile(drops, 0.75)
+        typical, q1, q3 = drops.median, drops.q1, drops.q3
         expected = ExpectedEffect(
             "points of the post-test score regained by forgetting no more than is typical "
             "for this programme",
@@ -169,7 +186,7 @@ def _recommendation(
         "delayed_assessment": pair.delayed.assessment_id,
     }
     if context.large_enough(group):
-        evidence["programme_median_drop"] = median(drops)
+        evidence["programme_median_drop"] = drops.median
         evidence["programme_people"] = group
     course = pair.delayed.course_id or pair.post.course_id
     return Recommendation(
