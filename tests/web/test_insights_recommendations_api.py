@@ -156,3 +156,15 @@ def test_csv_export_and_views_of_people_are_audited(
     actions = [e.action for e in entries]
     assert "export" in actions
     assert "view_individual" in actions
+
+
+def test_recommendations_are_computed_once_per_data_version(
+    sign_in: Callable[[str], TestClient],
+) -> None:
+    admin = sign_in("admin")
+    _get(admin)
+    cache = admin.app.state.recommendation_cache  # type: ignore[attr-defined]
+    runs = cache.runs
+    _get(sign_in("executive"))
+    _get(admin, "?kind=roles")
+    assert cache.runs == runs

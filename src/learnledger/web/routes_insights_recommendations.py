@@ -43,6 +43,7 @@ class RecommendationCache:
         self._lock = threading.Lock()
         self._version: tuple[Any, ...] | None = None
         self._result: RecommendationSet | None = None
+        self.runs = 0  # how many times the recommenders ran (tests read it)
 
     def result(self, engine: Engine, settings: Settings, executive_cache: Any) -> RecommendationSet:
         """The recommendations for the data as it is now (computed when the data changed;
@@ -57,6 +58,7 @@ class RecommendationCache:
             context = RecommendationContext.from_settings(engine, settings)
             self._result = RecommendationEngine(recommenders).run(context)
             self._version = version
+            self.runs += 1
             return self._result
 
 
