@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from learnledger.config import RecommendationSettings
 from learnledger.governance.actors import cli_actor
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.consent import ANALYTICS, record_consent
@@ -15,6 +16,9 @@ from learnledger.insights.recommendations.context import RecommendationContext
 from learnledger.insights.recommendations.model import Priority, Recommendation
 from learnledger.insights.recommendations.paths import AdaptivePathRecommender
 from learnledger.insights.recommendations.retention import RetentionRecommender
+from learnledger.insights.recommendations.retention_programmes import (
+    ProgrammeRetentionRecommender,
+)
 from learnledger.insights.recommendations.role_gaps import RoleGapRecommender
 from learnledger.storage import Engine
 
@@ -148,3 +152,23 @@ def test_channels_also_compare_by_division(learning_org: Engine) -> None:
     assert found.role_id is None
     assert found.action == "shift_mix"
     assert found.channel == "e_learning"
+
+
+def test_programmes_whose_learners_forget_get_built_in_reinforcement(
+    learning_org: Engine,
+) -> None:
+    context = _context(learning_org)
+    # PRG-X: 5 people forgot 25 points, 15 forgot 2: mean 7.75, below the threshold of 10
+    assert ProgrammeRetentionRecommender().recommend(context).recommendations == []
+    context.thresholds = RecommendationSettings(retention_drop_points=5.0)
+    (found,) = ProgrammeRetentionRecommender().recommend(context).recommendations
+    assert found.action == "add_reinforcement"
+    assert found.subject_id == "PRG-X"
+    assert found.course_id == "CX2"
+    assert found.evidence["people"] == 20
+    assert found.expected is not None
+    assert found.expected.value == 7.75
+    assert found.strength is Evidence.MODERATE  # the interval's low end is above 0, below 5
+    small = _context(learning_org, min_group_size=21)
+    small.thresholds = RecommendationSettings(retention_drop_points=5.0)
+    assert ProgrammeRetentionRecommender().recommend(small).recommendations == []

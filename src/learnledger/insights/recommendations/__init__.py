@@ -1,8 +1,9 @@
 """Prescriptive analytics: recommendations with their reason, expected effect, evidence
 strength, priority and audience, from independent recommenders composed by one engine.
 
-Recommenders (one module each): `retention` and `risk` (learners), `course_redesign`
-(courses), `channels`, `programmes`, `role_gaps` (roles) and `paths` (adaptive paths).
+Recommenders (one module each): `retention` and `risk` (learners); `course_redesign` and
+`retention_programmes` (courses); `channels` (per role and per division) and
+`channel_benefit` (channels); `programmes`; `role_gaps` (roles); `paths` (adaptive paths).
 `risk` and `course_redesign` read their inputs through protocols (`RiskScoreSource`,
 `CourseDiagnosticsSource`) that the early-warning model and the diagnostics implement.
 """
@@ -19,6 +20,9 @@ from learnledger.insights.recommendations.engine import Recommender
 from learnledger.insights.recommendations.paths import AdaptivePathRecommender
 from learnledger.insights.recommendations.programmes import ProgrammeRecommender
 from learnledger.insights.recommendations.retention import RetentionRecommender
+from learnledger.insights.recommendations.retention_programmes import (
+    ProgrammeRetentionRecommender,
+)
 from learnledger.insights.recommendations.risk import RiskRecommender, RiskScoreSource
 from learnledger.insights.recommendations.rois import RoiSource, all_programme_rois
 from learnledger.insights.recommendations.role_gaps import RoleGapRecommender
@@ -36,6 +40,7 @@ def default_recommenders(
     return [
         RetentionRecommender(),
         RiskRecommender(risk_scores),
+        ProgrammeRetentionRecommender(),
         CourseRedesignRecommender(course_diagnostics),
         ChannelRecommender(),
         ChannelRecommender(audience="division"),

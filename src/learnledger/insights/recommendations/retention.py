@@ -45,7 +45,9 @@ _ITEMS_SQL = "SELECT assessment_id, COUNT(*) FROM assessment_items GROUP BY asse
 
 
 @dataclass(frozen=True)
-class _Score:
+class RetentionScore:
+    """One test score in points of 100, with the assessment it belongs to."""
+
     points: float  # 0-100
     assessment_id: str
     course_id: str | None
@@ -70,14 +72,17 @@ class _Drops:
 
 
 @dataclass(frozen=True)
-class _Pair:
+class RetentionPair:
+    """One person's post-test and delayed test of one programme (or course)."""
+
     person_id: str
     unit_id: str
-    post: _Score
-    delayed: _Score
+    post: RetentionScore
+    delayed: RetentionScore
 
     @property
     def drop(self) -> float:
+        """Points forgotten between the post-test and the delayed test."""
         return self.post.points - self.delayed.points
 
 
@@ -89,7 +94,7 @@ class RetentionRecommender:
 
     def recommend(self, context: RecommendationContext) -> RecommenderOutput:
         """Reinforcement recommendations (rules in the module docstring)."""
-        pairs = _pairs(context)
+        pairs = retention_pairs(context)
         items = {str(a): int(n) for a, n in context.engine.fetch_all(_ITEMS_SQL)}
         drops: dict[str, list[float]] = {}
         for pair in pairs:
@@ -108,8 +113,14 @@ class RetentionRecommender:
         return out
 
 
-def _pairs(context: RecommendationContext) -> list[_Pair]:
-    latest: dict[tuple[str, str, str], _Score] = {}
+def retention_pairs(context: RecommendationContext) -> list[RetentionPair]:
+    """Everyone's latest post-test and delayed test of each programme (or stand-alone
+    course), people excluded from analytics left out; loaded once per run."""
+    return context.shared("retention_pairs", lambda: _pairs(context))
+
+
+def _pairs(context: RecommendationContext) -> list[RetentionPair]:
+    latest: dict[tuple[str, str, str], RetentionScore] = {}
     for row in context.engine.fetch_all(_RESULTS_SQL):
         person, kind, unit = str(row[0]), str(row[1]), str(row[2])
         if person in context.excluded_from_analytics:
@@ -118,7 +129,7 @@ def _pairs(context: RecommendationContext) -> list[_Pair]:
         if score is None:
             continue
         pass_points = None if row[9] is None or not row[8] else 100.0 * row[9] / row[8]
-        latest[(person, unit, kind)] = _Score(
+        latest[(person, unit, kind)] = RetentionScore(
             score,
             str(row[5]),
             None if row[4] is None else str(row[4]),
@@ -129,7 +140,7 @@ def _pairs(context: RecommendationContext) -> list[_Pair]:
     for (person, unit, kind), post in latest.items():
         delayed = latest.get((person, unit, "delayed"))
         if kind == "post" and delayed is not None:
-            pairs.append(_Pair(person, unit, post, delayed))
+            pairs.append(RetentionPair(person, unit, post, delayed))
     return sorted(pairs, key=lambda p: (p.person_id, p.unit_id))
 
 
@@ -142,7 +153,7 @@ def _points(raw: Any, scaled: Any, max_score: Any) -> float | None:
 
 
 def _recommendation(
-    pair: _Pair,
+    pair: RetentionPair,
     drops: _Drops,
     items: dict[str, int],
     threshold: float,
@@ -208,7 +219,7 @@ def _recommendation(
     )
 
 
-def _strength(pair: _Pair, items: dict[str, int]) -> tuple[Evidence, float | None]:
+def _strength(pair: RetentionPair, items: dict[str, int]) -> tuple[Evidence, float | None]:
     n_post = items.get(pair.post.assessment_id, 0)
     n_delayed = items.get(pair.delayed.assessment_id, 0)
     if not n_post or not n_delayed:
