@@ -5,8 +5,13 @@ test doubles returning fixed inputs; production connects the real models."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
+from learnledger.governance.access import AccessService
+from learnledger.governance.actors import Actor, Role
+from learnledger.governance.keys import KeyRing
+from learnledger.governance.pseudonyms import Pseudonymiser
 from learnledger.impact.portfolio import Evidence
 from learnledger.insights.recommendations.context import RecommendationContext
 from learnledger.insights.recommendations.course_redesign import (
@@ -14,8 +19,10 @@ from learnledger.insights.recommendations.course_redesign import (
     ItemFlag,
     ModuleDropOff,
 )
+from learnledger.insights.recommendations.engine import RecommendationEngine
 from learnledger.insights.recommendations.model import Audience, Priority
 from learnledger.insights.recommendations.risk import RiskFactor, RiskRecommender, RiskScore
+from learnledger.insights.recommendations.scope import visible
 from learnledger.storage import Engine
 
 AS_OF = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -125,3 +132,22 @@ def test_course_redesign_flags_modules_far_above_their_course_median(
     assert item.action == "revise_items"
     assert item.evidence["flagged_items"] == 2
     assert item.course_id == "CX2"
+
+
+def test_pseudonymous_views_hide_the_person_id_inside_other_ids(learning_org: Engine) -> None:
+    context = RecommendationContext(learning_org, as_of=AS_OF)
+    engine = RecommendationEngine([RiskRecommender(FixedScores([_score("P20", 0.8)]))])
+    result = engine.run(context)
+    analyst = Actor(user_id="u-analyst", role=Role.ANALYST)
+    shown = visible(AccessService(learning_org), analyst, result, Pseudonymiser(KeyRing(b"s" * 32)))
+    (item,) = shown.recommendations
+    assert item.person_id is not None
+    assert item.person_id.startswith("p1-")
+    assert "P20" not in json.dumps(item.as_json())
+    learner = Actor(user_id="u-learner", role=Role.LEARNER, person_id="P21")
+    assert (
+        visible(
+            AccessService(learning_org), learner, result, Pseudonymiser(KeyRing(b"s" * 32))
+        ).recommendations
+        == []
+    )

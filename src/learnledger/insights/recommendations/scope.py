@@ -115,10 +115,20 @@ def _visible_people(access: AccessService, actor: Actor) -> set[str] | None:
 
 
 def _pseudonymised(item: Recommendation, pseudonymiser: Pseudonymiser) -> Recommendation:
-    assert item.person_id is not None
-    alias = pseudonymiser.pseudonym(item.person_id)
+    """The recommendation with the person's id replaced by their pseudonym wherever it
+    appears (ids such as enrolment ids may embed it)."""
+    person = item.person_id
+    assert person is not None
+    alias = pseudonymiser.pseudonym(person)
+
+    def hide(text: str) -> str:
+        return text.replace(person, alias)
+
     return replace(
         item,
         person_id=alias,
-        subject_id=item.subject_id.replace(item.person_id, alias),
+        subject_id=hide(item.subject_id),
+        title=hide(item.title),
+        reason=hide(item.reason),
+        evidence={k: hide(v) if isinstance(v, str) else v for k, v in item.evidence.items()},
     )
