@@ -14,14 +14,16 @@ the strength follow the same rules. The ROI runs are shared with the programme r
 
 from __future__ import annotations
 
-from learnledger.insights.recommendations.channels import (
+from learnledger.insights.recommendations.channel_mix import (
     AudienceRef,
     Measure,
     ProgrammeValue,
-    audience_mixes,
     channel_values,
-    main_channels,
     mix_recommendation,
+)
+from learnledger.insights.recommendations.channels import (
+    audience_mixes,
+    main_channels,
     programme_skills,
 )
 from learnledger.insights.recommendations.context import RecommendationContext
