@@ -158,5 +158,5 @@ def _expected(
     return ExpectedEffect(
         f"effect per person and month needed to break even (measured now: {report.effect:.4g})",
         report.break_even_effect,
-        report.impact.unit or "outcome units",
+        f"{report.impact.unit or 'outcome units'} per person and month",
     )
