@@ -19,8 +19,10 @@ from learnledger.impact.adjustment import ipw_att, psm_att, regression_adjustmen
 from learnledger.impact.did import ComparisonGroup, TrendAdjustment, staggered_did
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import most_conservative
+from learnledger.impact.outcomes import UnitKind
 from learnledger.impact.panel import NEVER_TREATED, CrossSection, Panel
 from learnledger.impact.panels import (
+    UNIT_THRESHOLD,
     OtherProgrammes,
     OutcomePanel,
     Scale,
@@ -40,7 +42,8 @@ WINDOW = 3
 
 @dataclass(frozen=True)
 class ImpactRequest:
-    """What to estimate: a programme's effect on a performance metric, and how."""
+    """What to estimate: a programme's effect on an outcome, and how. `metric_id` names a
+    performance metric, `kpi:ID` (per org unit) or `assessment:ID` (`impact.outcomes`)."""
 
     programme_id: str
     metric_id: str
@@ -56,6 +59,8 @@ class ImpactRequest:
     consent_as_of: datetime | None = None
     #: Whether analytics is an opt-in purpose (no grant = excluded).
     consent_opt_in: bool = False
+    #: KPI outcomes: share of an org unit's people trained for the unit to count as trained.
+    unit_threshold: float = UNIT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ class ImpactReport:
     skipped: dict[str, str] = field(default_factory=dict)
     treated_months: dict[str, date] = field(default_factory=dict)  # by the treatment definition
     consent_excluded: int = 0  # people left out for want of consent to analytics
+    unit_kind: UnitKind = "person"  # what trained_people and treated_months count
+
+    @property
+    def unit_noun(self) -> str:
+        """What the analysis counts: people, or org units for KPI outcomes."""
+        return "org units" if self.unit_kind == "org_unit" else "people"
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -86,6 +97,7 @@ class ImpactReport:
             "from_month": self.request.from_month,
             "trend_adjustment": self.request.trend,
             "other_programmes": self.request.other_programmes,
+            "unit_kind": self.unit_kind,
             "trained_people": self.trained_people,
             "chosen": None if self.chosen is None else self.chosen.as_json(),
             "estimates": [e.as_json() for e in self.estimates],
@@ -113,6 +125,7 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         settle_months=request.settle_months,
         other_programmes=request.other_programmes,
         exclude=exclude,
+        unit_threshold=request.unit_threshold,
     )
     built = on_log_scale(in_levels) if request.scale == "log" else in_levels
     levels = in_levels.panel
@@ -120,7 +133,16 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
     if exclude:
         noun = "person" if len(exclude) == 1 else "people"
         notes.append(f"{len(exclude)} {noun} left out: no consent to analytics.")
-    overlap = concurrent_share(engine, request.programme_id, built.starts)
+    if built.unit_kind == "org_unit":
+        notes.append(
+            f"The units are org units: each counts as trained from the month at least "
+            f"{request.unit_threshold:.0%} of its people are ({built.trained_people} trained)."
+        )
+    overlap = (
+        concurrent_share(engine, request.programme_id, built.starts)
+        if built.unit_kind == "person"
+        else 0.0
+    )
     if overlap >= 0.2 and request.other_programmes == "ignore":
         notes.append(
             f"{overlap:.0%} of the trained began another programme within three months of this "
@@ -151,6 +173,7 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         skipped=skipped,
         treated_months=built.starts,
         consent_excluded=len(exclude),
+        unit_kind=built.unit_kind,
     )
 
 
@@ -281,8 +304,9 @@ def _trained_level_after(panel: Panel, from_month: int) -> float:
 def _panel_notes(built: OutcomePanel) -> list[str]:
     notes = []
     if built.trained_before_window:
+        noun = "org units" if built.unit_kind == "org_unit" else "people"
         notes.append(
-            f"{built.trained_before_window} people were trained before the first measured "
+            f"{built.trained_before_window} {noun} were trained before the first measured "
             "month and cannot be compared with their own past."
         )
     if built.censored_values:
