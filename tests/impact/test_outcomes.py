@@ -156,6 +156,7 @@ def test_a_kpi_effect_is_estimated_per_org_unit_at_the_finest_reported_level(
     assert did.interval.low < KPI_EFFECT < did.interval.high
     assert abs(did.effect - KPI_EFFECT) < 4
     assert any("org units" in note for note in report.notes)
+    assert not any("indicative" in note for note in report.notes)  # 36 trained units
     assert report.as_json()["unit_kind"] == "org_unit"
     panel = outcome_panel(engine, "PRG-A", "kpi:revenue")
     assert {str(u)[:3] for u in panel.panel.unit_ids} == {"DEP"}  # divisions left out
@@ -186,6 +187,12 @@ def test_the_unit_threshold_decides_when_an_org_unit_counts_as_trained(
     assert unit_treatment_months(duckdb_engine, person_starts, 1.0, left_out)["DEP00"] == _month(
         starts["DEP00"]
     )
+    few = run_impact(
+        duckdb_engine,
+        ImpactRequest("PRG-A", "kpi:revenue", methods=("did",), unit_threshold=1.0),
+    )
+    assert few.trained_people == 0
+    assert any("Only 0 trained org units" in note for note in few.notes)
     with pytest.raises(ValidationError, match="unit_threshold"):
         outcome_panel(duckdb_engine, "PRG-A", "kpi:revenue", unit_threshold=0)
     with pytest.raises(ValidationError, match="org unit"):

@@ -36,6 +36,9 @@ from learnledger.storage.engine import Engine
 Method = Literal["did", "regression", "ipw", "psm"]
 ALL_METHODS: tuple[Method, ...] = ("did", "regression", "ipw", "psm")
 
+#: Fewer trained org units than this make clustered intervals unreliable (KPI outcomes).
+FEW_UNITS = 10
+
 #: Periods averaged for the baseline and final windows of the cross-sectional designs.
 WINDOW = 3
 
@@ -138,6 +141,11 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
             f"The units are org units: each counts as trained from the month at least "
             f"{request.unit_threshold:.0%} of its people are ({built.trained_people} trained)."
         )
+        if built.trained_people < FEW_UNITS:
+            notes.append(
+                f"Only {built.trained_people} trained org units: intervals clustered on so few "
+                "units are unreliable, so read this estimate as indicative at best."
+            )
     overlap = (
         concurrent_share(engine, request.programme_id, built.starts)
         if built.unit_kind == "person"
