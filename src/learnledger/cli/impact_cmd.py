@@ -67,6 +67,7 @@ class OthersOption(StrEnum):
     """What to do with months after another programme began."""
 
     ignore = "ignore"
+    adjust = "adjust"
     censor = "censor"
 
 
@@ -105,7 +106,10 @@ Trend = Annotated[
 ]
 Others = Annotated[
     OthersOption,
-    typer.Option(help="censor leaves out each person's months after another programme began."),
+    typer.Option(
+        help="adjust estimates other programmes' effects jointly and removes them; censor "
+        "leaves out each person's months after another programme began."
+    ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
 UnitThreshold = Annotated[
@@ -167,7 +171,7 @@ def run(
     settle_months: SettleMonths = 0,
     comparison: Comparison = ComparisonOption.not_yet,
     trend: Trend = TrendOption.none,
-    other_programmes: Others = OthersOption.ignore,
+    other_programmes: Others = OthersOption.adjust,
     unit_threshold: UnitThreshold = UNIT_THRESHOLD,
     output: Format = OutputFormat.table,
 ) -> None:
@@ -278,7 +282,7 @@ def roi(
     settle_months: SettleMonths = 0,
     comparison: Comparison = ComparisonOption.not_yet,
     trend: Trend = TrendOption.none,
-    other_programmes: Others = OthersOption.ignore,
+    other_programmes: Others = OthersOption.adjust,
     unit_threshold: UnitThreshold = UNIT_THRESHOLD,
     output: Format = OutputFormat.table,
     checklist: Annotated[

@@ -32,8 +32,9 @@ UNIT_THRESHOLD = 0.5
 Scale = Literal["level", "log"]
 #: Other programmes: "censor" drops each person's months from their first enrolment in any
 #: other programme on (so a concurrent programme's effect is not attributed to this one);
-#: "ignore" keeps them.
-OtherProgrammes = Literal["censor", "ignore"]
+#: "adjust" estimates the other programmes' effects jointly and removes them
+#: (`impact.concurrent`); "ignore" keeps the values as they are.
+OtherProgrammes = Literal["censor", "adjust", "ignore"]
 
 _TREATMENT_SQL: dict[str, str] = {
     # completed every course of the programme: trained from the month of the last completion
@@ -127,8 +128,8 @@ def outcome_panel(
     info = describe_outcome(engine, ref)
     if settle_months < 0:
         raise ValidationError("settle_months", "must be zero or positive")
-    if other_programmes not in ("censor", "ignore"):
-        raise ValidationError("other_programmes", "must be censor or ignore")
+    if other_programmes not in ("censor", "adjust", "ignore"):
+        raise ValidationError("other_programmes", "must be censor, adjust or ignore")
     if ref.unit_kind == "org_unit":
         if settle_months or other_programmes == "censor":
             raise ValidationError(

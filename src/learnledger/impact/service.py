@@ -16,6 +16,11 @@ import numpy as np
 from learnledger.errors import LearnLedgerError, ValidationError
 from learnledger.governance.consent import ANALYTICS, excluded_people
 from learnledger.impact.adjustment import ipw_att, psm_att, regression_adjustment
+from learnledger.impact.concurrent import (
+    ConcurrentAdjustment,
+    adjust_for_concurrent,
+    first_treated_on_panel,
+)
 from learnledger.impact.did import ComparisonGroup, TrendAdjustment, staggered_did
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import most_conservative
@@ -29,6 +34,8 @@ from learnledger.impact.panels import (
     Treatment,
     on_log_scale,
     outcome_panel,
+    treatment_months,
+    unit_treatment_months,
 )
 from learnledger.impact.simple_designs import naive_difference, naive_pre_post
 from learnledger.storage.engine import Engine
@@ -57,7 +64,7 @@ class ImpactRequest:
     comparison: ComparisonGroup = "not_yet"
     methods: tuple[Method, ...] = ALL_METHODS
     trend: TrendAdjustment = "none"
-    other_programmes: OtherProgrammes = "ignore"
+    other_programmes: OtherProgrammes = "adjust"
     #: Consent decisions in force at this moment apply (default: when the run starts).
     consent_as_of: datetime | None = None
     #: Whether analytics is an opt-in purpose (no grant = excluded).
@@ -133,6 +140,10 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
     built = on_log_scale(in_levels) if request.scale == "log" else in_levels
     levels = in_levels.panel
     notes = _panel_notes(built)
+    if request.other_programmes == "adjust":
+        adjustment = _adjust_for_other_programmes(engine, request, built, exclude)
+        built = replace(built, panel=adjustment.panel)
+        notes.extend(adjustment.notes())
     if exclude:
         noun = "person" if len(exclude) == 1 else "people"
         notes.append(f"{len(exclude)} {noun} left out: no consent to analytics.")
@@ -151,11 +162,11 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         if built.unit_kind == "person"
         else 0.0
     )
-    if overlap >= 0.2 and request.other_programmes == "ignore":
+    if overlap >= 0.2 and request.other_programmes == "ignore":  # adjusting says so itself
         notes.append(
             f"{overlap:.0%} of the trained began another programme within three months of this "
-            "one: their effects may mix (other_programmes='censor' leaves those months out, at "
-            "the cost of sample size)."
+            "one: their effects may mix (other_programmes='adjust' estimates them jointly; "
+            "'censor' leaves those months out, at the cost of sample size)."
         )
     estimates: list[EffectEstimate] = []
     skipped: dict[str, str] = {}
@@ -182,6 +193,25 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         treated_months=built.starts,
         consent_excluded=len(exclude),
         unit_kind=built.unit_kind,
+    )
+
+
+def _adjust_for_other_programmes(
+    engine: Engine, request: ImpactRequest, built: OutcomePanel, exclude: frozenset[str]
+) -> ConcurrentAdjustment:
+    """The panel with every other programme's effect estimated jointly and removed."""
+    others = {}
+    for (programme,) in engine.fetch_all(
+        "SELECT programme_id FROM programmes WHERE programme_id <> ? ORDER BY programme_id",
+        [request.programme_id],
+    ):
+        starts = treatment_months(engine, str(programme), request.treatment)
+        starts = {p: m for p, m in starts.items() if p not in exclude}
+        if built.unit_kind == "org_unit":
+            starts = unit_treatment_months(engine, starts, request.unit_threshold, exclude)
+        others[str(programme)] = first_treated_on_panel(built.panel, starts)
+    return adjust_for_concurrent(
+        built.panel, others, comparison=request.comparison, trend=request.trend
     )
 
 
