@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--scale", action="append", choices=["level", "log"])
     parser.add_argument("--trend", action="append", choices=["none", "unit_linear"])
-    parser.add_argument("--others", action="append", choices=["censor", "ignore"])
+    parser.add_argument("--others", action="append", choices=["censor", "adjust", "ignore"])
     parser.add_argument("--out", type=Path, help="write every estimate here as JSON")
     parser.add_argument("--summarise", type=Path, help="only summarise a saved study")
     args = parser.parse_args()
@@ -163,7 +163,7 @@ def main() -> None:
         (scale, trend, others)
         for scale in args.scale or ["level", "log"]
         for trend in args.trend or ["none", "unit_linear"]
-        for others in args.others or ["censor", "ignore"]
+        for others in args.others or ["adjust"]
     ]
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()

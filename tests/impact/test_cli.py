@@ -106,7 +106,10 @@ def test_roi_refuses_a_kpi_in_another_unit_and_ambiguous_options(
     assert "measured in calls but revenue in EUR" in wrong_unit.output
     neither = runner.invoke(app, base)
     assert neither.exit_code == 1
-    assert "exactly one of --kpi or --value-per-unit" in neither.output
+    assert "give --kpi or --value-per-unit" in neither.output
+    both = runner.invoke(app, [*base, "--kpi", "revenue", "--value-per-unit", "2"])
+    assert both.exit_code == 1
+    assert "at most one of --kpi or --value-per-unit" in both.output
     unknown = runner.invoke(app, [*base[:4], "PRG-NOPE", *base[5:], "--kpi", "calls"])
     assert unknown.exit_code == 1
     assert "PRG-NOPE" in unknown.output

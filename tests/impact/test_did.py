@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from learnledger.errors import ValidationError
-from learnledger.impact.did import staggered_did
+from learnledger.impact.did import event_time_effects, staggered_did
 from learnledger.impact.panel import NEVER_TREATED, Panel
 
 
@@ -132,3 +132,22 @@ def test_removing_each_persons_trend_handles_selection_on_growth(
     assert adjusted.diagnostics["trend_adjustment"] == "unit_linear"
     with pytest.raises(ValidationError, match="trend"):
         staggered_did(panel, trend="quadratic")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("comparison", ["not_yet", "never"])
+@pytest.mark.parametrize("trend", ["none", "unit_linear"])
+def test_the_fast_event_profile_equals_the_event_study(
+    make_panel: Callable[..., Panel], comparison: str, trend: str
+) -> None:
+    for seed in range(3):
+        panel = make_panel(seed, effect=2.0, people=300, periods=14)  # with missing values
+        full = staggered_did(panel, comparison=comparison, trend=trend)  # type: ignore[arg-type]
+        expected = {
+            row["event_time"]: row["effect"]
+            for row in full.details["event_study"]
+            if row["event_time"] >= 0
+        }
+        fast = event_time_effects(panel, comparison=comparison, trend=trend)  # type: ignore[arg-type]
+        assert fast.keys() == expected.keys()
+        for event_time, effect in expected.items():
+            assert fast[event_time] == pytest.approx(effect, abs=1e-9)

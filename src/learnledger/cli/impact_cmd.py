@@ -16,6 +16,7 @@ from learnledger.governance.consent import ANALYTICS
 from learnledger.impact.checklist import RoiChecklist, roi_checklist
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import VALUE_BASES, MoneyConversion
+from learnledger.impact.panels import UNIT_THRESHOLD
 from learnledger.impact.planning import achieved_power, required_sample_size
 from learnledger.impact.roi_service import RoiReport, kpi_conversion, programme_roi
 from learnledger.impact.service import ALL_METHODS, ImpactReport, ImpactRequest, run_impact
@@ -45,6 +46,7 @@ class TreatmentOption(StrEnum):
     completed = "completed"
     enrolled = "enrolled"
     started = "started"
+    passed = "passed"
 
 
 class ScaleOption(StrEnum):
@@ -65,6 +67,7 @@ class OthersOption(StrEnum):
     """What to do with months after another programme began."""
 
     ignore = "ignore"
+    adjust = "adjust"
     censor = "censor"
 
 
@@ -76,7 +79,13 @@ class ComparisonOption(StrEnum):
 
 
 Program = Annotated[str, typer.Option("--program", help="Programme id, e.g. PRG-SALES.")]
-Outcome = Annotated[str, typer.Option("--outcome", help="Performance metric id.")]
+Outcome = Annotated[
+    str,
+    typer.Option(
+        "--outcome",
+        help="Performance metric id, kpi:ID (per org unit) or assessment:ID (scores in %).",
+    ),
+]
 Treatment = Annotated[TreatmentOption, typer.Option(help="When a person counts as trained.")]
 Scale = Annotated[
     ScaleOption,
@@ -97,9 +106,20 @@ Trend = Annotated[
 ]
 Others = Annotated[
     OthersOption,
-    typer.Option(help="censor leaves out each person's months after another programme began."),
+    typer.Option(
+        help="adjust estimates other programmes' effects jointly and removes them; censor "
+        "leaves out each person's months after another programme began."
+    ),
 ]
 Format = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+UnitThreshold = Annotated[
+    float,
+    typer.Option(
+        min=0.01,
+        max=1.0,
+        help="kpi: outcomes: share of an org unit's people trained for it to count as trained.",
+    ),
+]
 
 
 def _request(
@@ -114,6 +134,7 @@ def _request(
     trend: TrendOption,
     others: OthersOption,
     methods: list[str] | None = None,
+    unit_threshold: float = UNIT_THRESHOLD,
 ) -> ImpactRequest:
     chosen = tuple(methods) if methods else ALL_METHODS
     unknown = [m for m in chosen if m not in ALL_METHODS]
@@ -131,6 +152,7 @@ def _request(
         trend=trend.value,
         other_programmes=others.value,
         consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
+        unit_threshold=unit_threshold,
     )
 
 
@@ -149,11 +171,13 @@ def run(
     settle_months: SettleMonths = 0,
     comparison: Comparison = ComparisonOption.not_yet,
     trend: Trend = TrendOption.none,
-    other_programmes: Others = OthersOption.ignore,
+    other_programmes: Others = OthersOption.adjust,
+    unit_threshold: UnitThreshold = UNIT_THRESHOLD,
     output: Format = OutputFormat.table,
 ) -> None:
-    """Estimate a programme's effect on a performance metric with every isolation method the
-    data supports, the naive comparisons beside them, and the conservative choice."""
+    """Estimate a programme's effect on an outcome (a performance metric, kpi:ID per org unit
+    or assessment:ID) with every isolation method the data supports, the naive comparisons
+    beside them, and the conservative choice."""
     request = _request(
         settings_from(ctx),
         program,
@@ -166,6 +190,7 @@ def run(
         trend,
         other_programmes,
         method,
+        unit_threshold,
     )
     with engine_for(settings_from(ctx)) as engine:
         Migrator(engine).migrate()
@@ -257,7 +282,8 @@ def roi(
     settle_months: SettleMonths = 0,
     comparison: Comparison = ComparisonOption.not_yet,
     trend: Trend = TrendOption.none,
-    other_programmes: Others = OthersOption.ignore,
+    other_programmes: Others = OthersOption.adjust,
+    unit_threshold: UnitThreshold = UNIT_THRESHOLD,
     output: Format = OutputFormat.table,
     checklist: Annotated[
         ChecklistFormat | None,
@@ -266,8 +292,12 @@ def roi(
 ) -> None:
     """A programme's ROI, BCR, payback and time-to-value from its isolated effect on a metric,
     converted to money, against its fully loaded costs — with an interval and sensitivity."""
-    if (kpi is None) == (value_per_unit is None):
-        raise fail("give exactly one of --kpi or --value-per-unit")
+    if kpi is not None and value_per_unit is not None:
+        raise fail("give at most one of --kpi or --value-per-unit")
+    if kpi is None and value_per_unit is None:
+        if not outcome.startswith("kpi:"):
+            raise fail("give --kpi or --value-per-unit (a kpi: outcome brings its own value)")
+        kpi = outcome.removeprefix("kpi:")
     request = _request(
         settings_from(ctx),
         program,
@@ -279,6 +309,7 @@ def roi(
         comparison,
         trend,
         other_programmes,
+        unit_threshold=unit_threshold,
     )
     with engine_for(settings_from(ctx)) as engine:
         Migrator(engine).migrate()
@@ -346,9 +377,10 @@ def _print_roi(report: RoiReport) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     payback = figures.payback_months
+    per = "org unit" if report.impact.unit_kind == "org_unit" else "person"
     rows = [
-        ("effect per person and month", f"{report.effect:,.4g} {report.impact.unit or ''}"),
-        ("people benefiting", f"{report.people:,}"),
+        (f"effect per {per} and month", f"{report.effect:,.4g} {report.impact.unit or ''}"),
+        (f"{report.impact.unit_noun} benefiting", f"{report.people:,}"),
         ("first-year benefit months", f"{report.benefit_months}"),
         ("annual benefit", f"{figures.benefits:,.0f} {money}"),
         ("fully loaded costs", f"{figures.costs:,.0f} {money}"),

@@ -331,3 +331,60 @@ def _relative_effect(
     if not math.isfinite(value) or abs(value) < 1e-12:
         return None
     return effect / abs(value)
+
+
+def event_time_effects(
+    panel: Panel,
+    *,
+    comparison: ComparisonGroup = "not_yet",
+    trend: TrendAdjustment = "none",
+) -> dict[int, float]:
+    """The event study's point estimates at event times 0, 1, ... — the same values as
+    `staggered_did`'s `event_study` (anticipation 0, universal base period), computed without
+    influence functions or tests, in one vectorised pass per cohort. Used where only the
+    effect profile is needed, many times (joint estimation of concurrent programmes)."""
+    outcomes = panel.outcomes
+    starts = panel.first_treated
+    periods = outcomes.shape[1]
+    cohorts = sorted(int(g) for g in np.unique(starts) if g != NEVER_TREATED and g >= 1)
+    sums: dict[int, float] = {}
+    weights: dict[int, float] = {}
+    never = starts == NEVER_TREATED
+    # units ordered by start (never-trained last), for "not trained by then" suffix sums
+    order_key = np.where(never, np.iinfo(np.int64).max, starts)
+    order = np.argsort(order_key, kind="stable")
+    sorted_keys = order_key[order]
+    for g in cohorts:
+        base = g - 1
+        change = outcomes - outcomes[:, [base]]
+        if trend == "unit_linear":
+            slopes = _unit_slopes(outcomes[:, : base + 1])
+            change = change - slopes[:, None] * (np.arange(periods) - base)[None, :]
+        valid = np.isfinite(change)
+        filled = np.where(valid, change, 0.0)
+        in_cohort = starts == g
+        treated_n = valid[in_cohort].sum(axis=0)
+        treated_sum = filled[in_cohort].sum(axis=0)
+        if comparison == "never":
+            control_n = valid[never].sum(axis=0)
+            control_sum = filled[never].sum(axis=0)
+        else:
+            # suffix sums over units sorted by start: units with start > s, per period
+            eligible = ~in_cohort[order]
+            n_suffix = np.cumsum((valid[order] & eligible[:, None])[::-1], axis=0)[::-1]
+            s_suffix = np.cumsum((filled[order] * eligible[:, None])[::-1], axis=0)[::-1]
+            control_n = np.zeros(periods)
+            control_sum = np.zeros(periods)
+            for t in range(periods):
+                first = int(np.searchsorted(sorted_keys, max(t, base), side="right"))
+                if first < len(order):
+                    control_n[t] = n_suffix[first, t]
+                    control_sum[t] = s_suffix[first, t]
+        share = float(in_cohort.mean())
+        for t in range(g, periods):
+            if treated_n[t] and control_n[t]:
+                effect = treated_sum[t] / treated_n[t] - control_sum[t] / control_n[t]
+                e = t - g
+                sums[e] = sums.get(e, 0.0) + share * float(effect)
+                weights[e] = weights.get(e, 0.0) + share
+    return {e: sums[e] / weights[e] for e in sorted(sums)}

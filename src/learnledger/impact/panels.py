@@ -1,8 +1,9 @@
 """Building the estimators' inputs from the canonical model: who was trained when (by a
-treatment definition) and a person x month panel of any performance metric."""
+treatment definition) and a unit x month panel of any outcome (`impact.outcomes`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
@@ -12,41 +13,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from learnledger.errors import NotFoundError, ValidationError
+from learnledger.impact.outcomes import (
+    OutcomeRef,
+    UnitKind,
+    describe_outcome,
+    org_unit_members,
+    outcome_observations,
+)
 from learnledger.impact.panel import NEVER_TREATED, Panel
 from learnledger.storage.engine import Engine
 
 #: When a person counts as trained by a programme.
-Treatment = Literal["completed", "enrolled", "started"]
+Treatment = Literal["completed", "enrolled", "started", "passed"]
+#: Default share of an org unit's people who must be trained for the unit to count as trained
+#: (KPI outcomes, observed per org unit).
+UNIT_THRESHOLD = 0.5
 #: Outcome scale: levels, or logs (effects then are proportional, as with multiplicative trends).
 Scale = Literal["level", "log"]
 #: Other programmes: "censor" drops each person's months from their first enrolment in any
 #: other programme on (so a concurrent programme's effect is not attributed to this one);
-#: "ignore" keeps them.
-OtherProgrammes = Literal["censor", "ignore"]
-
-#: One row per observation: the month as year * 12 + month - 1, months of tenure at the
-#: observation, and the month another programme began for the person (censoring), if any.
-_OBSERVATIONS_SQL = """
-    WITH others AS (
-        SELECT e.person_id, MIN(e.enrolled_at) AS began FROM enrolments e
-        JOIN courses c ON c.course_id = e.course_id
-        WHERE c.programme_id IS NOT NULL AND c.programme_id <> ? AND e.status <> 'cancelled'
-        GROUP BY e.person_id
-    )
-    SELECT o.person_id,
-        CAST(EXTRACT(YEAR FROM o.period_start) * 12 + EXTRACT(MONTH FROM o.period_start) - 1
-             AS INTEGER) AS month_index,
-        CAST(o.value AS DOUBLE PRECISION) AS value,
-        CAST((EXTRACT(YEAR FROM o.period_start) - EXTRACT(YEAR FROM p.hire_date)) * 12
-             + EXTRACT(MONTH FROM o.period_start) - EXTRACT(MONTH FROM p.hire_date)
-             AS INTEGER) AS tenure_months,
-        CAST(EXTRACT(YEAR FROM x.began) * 12 + EXTRACT(MONTH FROM x.began) - 1
-             AS INTEGER) AS censor_index
-    FROM performance_observations o
-    LEFT JOIN people p ON p.person_id = o.person_id
-    LEFT JOIN others x ON x.person_id = o.person_id
-    WHERE o.metric_id = ?
-"""
+#: "adjust" estimates the other programmes' effects jointly and removes them
+#: (`impact.concurrent`); "ignore" keeps the values as they are.
+OtherProgrammes = Literal["censor", "adjust", "ignore"]
 
 _TREATMENT_SQL: dict[str, str] = {
     # completed every course of the programme: trained from the month of the last completion
@@ -70,12 +58,22 @@ _TREATMENT_SQL: dict[str, str] = {
         WHERE c.programme_id = ? AND e.started_at IS NOT NULL AND ? IS NOT NULL
         GROUP BY e.person_id
     """,
+    # passed an assessment of the programme (or of one of its courses) other than a pre-test:
+    # trained from the month of the first pass
+    "passed": """
+        SELECT r.person_id, MIN(r.taken_at) FROM assessment_results r
+        JOIN assessments a ON a.assessment_id = r.assessment_id
+        LEFT JOIN courses c ON c.course_id = a.course_id
+        WHERE (a.programme_id = ? OR c.programme_id = ?) AND r.passed = TRUE
+            AND a.kind <> 'pre'
+        GROUP BY r.person_id
+    """,
 }
 
 
 @dataclass(frozen=True)
 class OutcomePanel:
-    """A person x month panel of one metric, with what it was built from."""
+    """A unit (person or org unit) x month panel of one outcome, with what it was built from."""
 
     panel: Panel
     metric_id: str
@@ -87,7 +85,9 @@ class OutcomePanel:
     trained_before_window: int
     trained_people: int
     censored_values: int = 0  # person-months left out after another programme began
-    starts: dict[str, date] = field(default_factory=dict)  # each trained person's first month
+    starts: dict[str, date] = field(default_factory=dict)  # each trained unit's first month
+    unit_kind: UnitKind = "person"
+    unit_threshold: float | None = None  # org units: share of people trained to count
 
 
 def treatment_months(engine: Engine, programme_id: str, treatment: Treatment) -> dict[str, date]:
@@ -114,32 +114,46 @@ def outcome_panel(
     settle_months: int = 0,
     other_programmes: OtherProgrammes = "ignore",
     exclude: frozenset[str] = frozenset(),
+    unit_threshold: float = UNIT_THRESHOLD,
 ) -> OutcomePanel:
-    """The metric's monthly values for everyone measured on it, with each person's first
-    trained month. `settle_months` drops each person's first months of tenure (new-hire
-    ramp-up), which would otherwise look like growth; `other_programmes="censor"` drops each
-    person's months from their first enrolment in another programme on. The people in
-    `exclude` (e.g. without consent to analytics) are left out entirely."""
-    metric = engine.fetch_one(
-        "SELECT direction, unit FROM performance_metrics WHERE metric_id = ?", [metric_id]
-    )
-    if metric is None:
-        raise NotFoundError(f"performance metric {metric_id!r} does not exist")
+    """The outcome's monthly values for every unit measured on it, with each unit's first
+    trained month. `metric_id` names any outcome (`impact.outcomes.OutcomeRef`): a performance
+    metric, `kpi:ID` (units are org units, trained from the month at least `unit_threshold`
+    of their people are) or `assessment:ID`. `settle_months` drops each person's first months
+    of tenure (new-hire ramp-up), which would otherwise look like growth;
+    `other_programmes="censor"` drops each person's months from their first enrolment in
+    another programme on. The people in `exclude` (e.g. without consent to analytics) are left
+    out entirely."""
+    ref = OutcomeRef.parse(metric_id)
+    info = describe_outcome(engine, ref)
     if settle_months < 0:
         raise ValidationError("settle_months", "must be zero or positive")
-    if other_programmes not in ("censor", "ignore"):
-        raise ValidationError("other_programmes", "must be censor or ignore")
-    starts = treatment_months(engine, programme_id, treatment)
-    table = engine.fetch_arrow(_OBSERVATIONS_SQL, [programme_id, metric_id])
-    if exclude:
-        starts = {person: month for person, month in starts.items() if person not in exclude}
-        left_out = pc.is_in(table.column("person_id"), value_set=pa.array(sorted(exclude)))
-        table = table.filter(pc.invert(left_out))
+    if other_programmes not in ("censor", "adjust", "ignore"):
+        raise ValidationError("other_programmes", "must be censor, adjust or ignore")
+    if ref.unit_kind == "org_unit":
+        if settle_months or other_programmes == "censor":
+            raise ValidationError(
+                "outcome",
+                f"{ref} is observed per org unit: settle_months and other_programmes='censor' "
+                "apply to people's outcomes only",
+            )
+        if not 0.0 < unit_threshold <= 1.0:
+            raise ValidationError("unit_threshold", "must be above 0 and at most 1")
+    person_starts = treatment_months(engine, programme_id, treatment)
+    person_starts = {p: m for p, m in person_starts.items() if p not in exclude}
+    table = outcome_observations(engine, ref, programme_id)
+    if ref.unit_kind == "org_unit":
+        starts = unit_treatment_months(engine, person_starts, unit_threshold, exclude)
+    else:
+        starts = person_starts
+        if exclude:
+            left_out = pc.is_in(table.column("unit_id"), value_set=pa.array(sorted(exclude)))
+            table = table.filter(pc.invert(left_out))
     if table.num_rows == 0:
-        raise ValidationError(metric_id, "has no performance observations")
+        raise ValidationError(str(ref), "has no observations")
     month = _ints(table.column("month_index"))
     values = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)
-    keep = np.ones(table.num_rows, dtype=bool)
+    keep = np.isfinite(values)
     if settle_months:
         tenure = _ints(table.column("tenure_months"), missing=np.iinfo(np.int64).max)
         keep &= tenure >= settle_months
@@ -149,22 +163,22 @@ def outcome_panel(
         after = keep & (month >= cut)
         censored = int(after.sum())
         keep &= ~after
-    encoded = pc.dictionary_encode(table.column("person_id").combine_chunks())
-    person_codes = encoded.indices.to_numpy(zero_copy_only=False)[keep]
-    people = encoded.dictionary.to_pylist()
+    encoded = pc.dictionary_encode(table.column("unit_id").combine_chunks())
+    unit_codes = encoded.indices.to_numpy(zero_copy_only=False)[keep]
+    units = encoded.dictionary.to_pylist()
     month, values = month[keep], values[keep]
     if month.size == 0:
-        raise ValidationError(metric_id, "has no observations left after the exclusions")
-    used_people, person_index = np.unique(person_codes, return_inverse=True)
+        raise ValidationError(str(ref), "has no observations left after the exclusions")
+    used_units, unit_index = np.unique(unit_codes, return_inverse=True)
     periods, period_index = np.unique(month, return_inverse=True)
-    outcomes = np.full((used_people.size, periods.size), np.nan)
-    outcomes[person_index, period_index] = values
-    unit_ids = tuple(str(people[int(code)]) for code in used_people)
+    outcomes = np.full((used_units.size, periods.size), np.nan)
+    outcomes[unit_index, period_index] = values
+    unit_ids = tuple(str(units[int(code)]) for code in used_units)
     first, last = int(periods[0]), int(periods[-1])
-    first_treated = np.full(used_people.size, NEVER_TREATED, dtype=np.int64)
+    first_treated = np.full(used_units.size, NEVER_TREATED, dtype=np.int64)
     before = 0
-    for row, person in enumerate(unit_ids):
-        start = starts.get(person)
+    for row, unit in enumerate(unit_ids):
+        start = starts.get(unit)
         if start is None:
             continue
         index = start.year * 12 + start.month - 1
@@ -181,9 +195,9 @@ def outcome_panel(
     )
     levels = OutcomePanel(
         panel=panel,
-        metric_id=metric_id,
-        direction=1 if metric[0] == "higher_is_better" else -1,
-        unit=metric[1],
+        metric_id=str(ref),
+        direction=info.direction,
+        unit=info.unit,
         scale="level",
         treatment=treatment,
         excluded_nonpositive=0,
@@ -191,8 +205,29 @@ def outcome_panel(
         trained_people=int((panel.first_treated != NEVER_TREATED).sum()),
         censored_values=censored,
         starts=starts,
+        unit_kind=ref.unit_kind,
+        unit_threshold=unit_threshold if ref.unit_kind == "org_unit" else None,
     )
     return on_log_scale(levels) if scale == "log" else levels
+
+
+def unit_treatment_months(
+    engine: Engine,
+    person_starts: dict[str, date],
+    threshold: float,
+    exclude: frozenset[str] = frozenset(),
+) -> dict[str, date]:
+    """Each org unit's first trained month: the month by which at least `threshold` of its
+    people (its own and those of the units below it, as assigned now; the people in `exclude`
+    left out of both counts) are trained."""
+    starts: dict[str, date] = {}
+    for unit, people in org_unit_members(engine).items():
+        counted = [p for p in people if p not in exclude]
+        needed = math.ceil(threshold * len(counted) - 1e-9)
+        months = sorted(person_starts[p] for p in counted if p in person_starts)
+        if counted and needed >= 1 and len(months) >= needed:
+            starts[unit] = months[needed - 1]
+    return starts
 
 
 def on_log_scale(levels: OutcomePanel) -> OutcomePanel:

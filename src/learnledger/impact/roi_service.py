@@ -14,6 +14,7 @@ from learnledger.errors import NotFoundError, ValidationError
 from learnledger.impact.costs import CostBreakdown, fully_loaded_costs
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import MoneyConversion, annual_benefit
+from learnledger.impact.outcomes import OutcomeRef, describe_outcome
 from learnledger.impact.portfolio import RoiEvidence
 from learnledger.impact.roi import RoiFigures, break_even_effect, time_to_value
 from learnledger.impact.service import ImpactReport, ImpactRequest, run_impact
@@ -66,6 +67,7 @@ class RoiReport:
             "effect_per_person_month": self.effect,
             "effect_method": None if self.impact.chosen is None else self.impact.chosen.method,
             "people_benefiting": self.people,
+            "unit_kind": self.impact.unit_kind,  # org units benefit, for a KPI outcome
             "benefit_months": self.benefit_months,
             "value_per_unit": self.conversion.value_per_unit,
             "value_basis": self.conversion.basis,
@@ -116,8 +118,9 @@ def roi_evidence(report: RoiReport) -> RoiEvidence:
 
 
 def kpi_conversion(engine: Engine, kpi_id: str, metric_id: str | None = None) -> MoneyConversion:
-    """The money value of one unit of a business KPI, as recorded with it. With `metric_id`, the
-    metric must be measured in the KPI's unit (otherwise one unit of it is not worth that)."""
+    """The money value of one unit of a business KPI, as recorded with it. With `metric_id` (any
+    outcome, `impact.outcomes`), the outcome must be measured in the KPI's unit (otherwise one
+    unit of it is not worth that)."""
     row = engine.fetch_one(
         "SELECT monetary_value_per_unit, value_basis, currency, unit FROM business_kpis "
         "WHERE kpi_id = ?",
@@ -126,11 +129,11 @@ def kpi_conversion(engine: Engine, kpi_id: str, metric_id: str | None = None) ->
     if row is None:
         raise NotFoundError(f"business KPI {kpi_id!r} does not exist")
     if metric_id is not None:
-        metric = engine.fetch_one(
-            "SELECT unit FROM performance_metrics WHERE metric_id = ?", [metric_id]
+        ref = OutcomeRef.parse(metric_id)
+        metric_unit = (
+            None if ref == OutcomeRef("kpi", kpi_id) else describe_outcome(engine, ref).unit
         )
-        metric_unit = None if metric is None else metric[0]
-        if metric_unit != row[3]:
+        if ref != OutcomeRef("kpi", kpi_id) and metric_unit != row[3]:
             raise ValidationError(
                 "kpi",
                 f"{metric_id} is measured in {metric_unit or 'no unit'} but {kpi_id} in "
@@ -152,9 +155,10 @@ def programme_roi(
     """ROI of `request.programme_id` through its effect on `request.metric_id`.
 
     Benefit = the lowest credible isolated effect (in the good direction; none or harmful = no
-    benefit) x trained people still employed x the money value per unit x the months of the
-    first year at full effect (12 - `request.from_month`). Costs are fully loaded from the
-    ledger. The hurdle defaults to the programme's ROI objective (0 % without one).
+    benefit) x trained people still employed (trained org units, for a KPI outcome) x the money
+    value per unit x the months of the first year at full effect (12 - `request.from_month`).
+    Costs are fully loaded from the ledger. The hurdle defaults to the programme's ROI
+    objective (0 % without one).
     """
     impact = run_impact(engine, request)
     costs = fully_loaded_costs(engine, request.programme_id)
@@ -175,7 +179,11 @@ def programme_roi(
                 f"The chosen estimate ({chosen.info.label}) failed a diagnostic: "
                 + "; ".join(chosen.warnings)
             )
-    people = _people_still_employed(engine, impact.treated_months)
+    people = (
+        impact.trained_people
+        if impact.unit_kind == "org_unit"
+        else _people_still_employed(engine, impact.treated_months)
+    )
     benefit_months = max(1, 12 - request.from_month)
     benefits = annual_benefit(
         effect, people, conversion, benefit_months=benefit_months, good_direction=impact.direction

@@ -16,17 +16,26 @@ import numpy as np
 from learnledger.errors import LearnLedgerError, ValidationError
 from learnledger.governance.consent import ANALYTICS, excluded_people
 from learnledger.impact.adjustment import ipw_att, psm_att, regression_adjustment
+from learnledger.impact.concurrent import (
+    ConcurrentAdjustment,
+    adjust_for_concurrent,
+    first_treated_on_panel,
+)
 from learnledger.impact.did import ComparisonGroup, TrendAdjustment, staggered_did
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import most_conservative
+from learnledger.impact.outcomes import UnitKind
 from learnledger.impact.panel import NEVER_TREATED, CrossSection, Panel
 from learnledger.impact.panels import (
+    UNIT_THRESHOLD,
     OtherProgrammes,
     OutcomePanel,
     Scale,
     Treatment,
     on_log_scale,
     outcome_panel,
+    treatment_months,
+    unit_treatment_months,
 )
 from learnledger.impact.simple_designs import naive_difference, naive_pre_post
 from learnledger.storage.engine import Engine
@@ -34,13 +43,17 @@ from learnledger.storage.engine import Engine
 Method = Literal["did", "regression", "ipw", "psm"]
 ALL_METHODS: tuple[Method, ...] = ("did", "regression", "ipw", "psm")
 
+#: Fewer trained org units than this make clustered intervals unreliable (KPI outcomes).
+FEW_UNITS = 10
+
 #: Periods averaged for the baseline and final windows of the cross-sectional designs.
 WINDOW = 3
 
 
 @dataclass(frozen=True)
 class ImpactRequest:
-    """What to estimate: a programme's effect on a performance metric, and how."""
+    """What to estimate: a programme's effect on an outcome, and how. `metric_id` names a
+    performance metric, `kpi:ID` (per org unit) or `assessment:ID` (`impact.outcomes`)."""
 
     programme_id: str
     metric_id: str
@@ -51,11 +64,13 @@ class ImpactRequest:
     comparison: ComparisonGroup = "not_yet"
     methods: tuple[Method, ...] = ALL_METHODS
     trend: TrendAdjustment = "none"
-    other_programmes: OtherProgrammes = "ignore"
+    other_programmes: OtherProgrammes = "adjust"
     #: Consent decisions in force at this moment apply (default: when the run starts).
     consent_as_of: datetime | None = None
     #: Whether analytics is an opt-in purpose (no grant = excluded).
     consent_opt_in: bool = False
+    #: KPI outcomes: share of an org unit's people trained for the unit to count as trained.
+    unit_threshold: float = UNIT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,12 @@ class ImpactReport:
     skipped: dict[str, str] = field(default_factory=dict)
     treated_months: dict[str, date] = field(default_factory=dict)  # by the treatment definition
     consent_excluded: int = 0  # people left out for want of consent to analytics
+    unit_kind: UnitKind = "person"  # what trained_people and treated_months count
+
+    @property
+    def unit_noun(self) -> str:
+        """What the analysis counts: people, or org units for KPI outcomes."""
+        return "org units" if self.unit_kind == "org_unit" else "people"
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -86,6 +107,7 @@ class ImpactReport:
             "from_month": self.request.from_month,
             "trend_adjustment": self.request.trend,
             "other_programmes": self.request.other_programmes,
+            "unit_kind": self.unit_kind,
             "trained_people": self.trained_people,
             "chosen": None if self.chosen is None else self.chosen.as_json(),
             "estimates": [e.as_json() for e in self.estimates],
@@ -113,19 +135,38 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         settle_months=request.settle_months,
         other_programmes=request.other_programmes,
         exclude=exclude,
+        unit_threshold=request.unit_threshold,
     )
     built = on_log_scale(in_levels) if request.scale == "log" else in_levels
     levels = in_levels.panel
     notes = _panel_notes(built)
+    if request.other_programmes == "adjust":
+        adjustment = _adjust_for_other_programmes(engine, request, built, exclude)
+        built = replace(built, panel=adjustment.panel)
+        notes.extend(adjustment.notes())
     if exclude:
         noun = "person" if len(exclude) == 1 else "people"
         notes.append(f"{len(exclude)} {noun} left out: no consent to analytics.")
-    overlap = concurrent_share(engine, request.programme_id, built.starts)
-    if overlap >= 0.2 and request.other_programmes == "ignore":
+    if built.unit_kind == "org_unit":
+        notes.append(
+            f"The units are org units: each counts as trained from the month at least "
+            f"{request.unit_threshold:.0%} of its people are ({built.trained_people} trained)."
+        )
+        if built.trained_people < FEW_UNITS:
+            notes.append(
+                f"Only {built.trained_people} trained org units: intervals clustered on so few "
+                "units are unreliable, so read this estimate as indicative at best."
+            )
+    overlap = (
+        concurrent_share(engine, request.programme_id, built.starts)
+        if built.unit_kind == "person"
+        else 0.0
+    )
+    if overlap >= 0.2 and request.other_programmes == "ignore":  # adjusting says so itself
         notes.append(
             f"{overlap:.0%} of the trained began another programme within three months of this "
-            "one: their effects may mix (other_programmes='censor' leaves those months out, at "
-            "the cost of sample size)."
+            "one: their effects may mix (other_programmes='adjust' estimates them jointly; "
+            "'censor' leaves those months out, at the cost of sample size)."
         )
     estimates: list[EffectEstimate] = []
     skipped: dict[str, str] = {}
@@ -151,6 +192,26 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
         skipped=skipped,
         treated_months=built.starts,
         consent_excluded=len(exclude),
+        unit_kind=built.unit_kind,
+    )
+
+
+def _adjust_for_other_programmes(
+    engine: Engine, request: ImpactRequest, built: OutcomePanel, exclude: frozenset[str]
+) -> ConcurrentAdjustment:
+    """The panel with every other programme's effect estimated jointly and removed."""
+    others = {}
+    for (programme,) in engine.fetch_all(
+        "SELECT programme_id FROM programmes WHERE programme_id <> ? ORDER BY programme_id",
+        [request.programme_id],
+    ):
+        starts = treatment_months(engine, str(programme), request.treatment)
+        starts = {p: m for p, m in starts.items() if p not in exclude}
+        if built.unit_kind == "org_unit":
+            starts = unit_treatment_months(engine, starts, request.unit_threshold, exclude)
+        others[str(programme)] = first_treated_on_panel(built.panel, starts)
+    return adjust_for_concurrent(
+        built.panel, others, comparison=request.comparison, trend=request.trend
     )
 
 
@@ -281,8 +342,9 @@ def _trained_level_after(panel: Panel, from_month: int) -> float:
 def _panel_notes(built: OutcomePanel) -> list[str]:
     notes = []
     if built.trained_before_window:
+        noun = "org units" if built.unit_kind == "org_unit" else "people"
         notes.append(
-            f"{built.trained_before_window} people were trained before the first measured "
+            f"{built.trained_before_window} {noun} were trained before the first measured "
             "month and cannot be compared with their own past."
         )
     if built.censored_values:
