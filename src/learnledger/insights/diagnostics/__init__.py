@@ -1,0 +1,2 @@
+"""Diagnostics: why things happened (funnels, items, skill gaps, comparisons, engagement,
+audiences)."""
