@@ -116,6 +116,17 @@ class Settings(BaseSettings):
     metrics_dir: str | None = Field(
         None, description="Directory of the user's own metric definition YAML files."
     )
+    diagnostics_session_gap_minutes: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="Minutes without a learning event that end a session (engagement patterns).",
+    )
+    diagnostics_correction: Literal["holm", "bh"] = Field(
+        "holm",
+        description="Correction for multiple comparisons in segment comparisons: holm "
+        "(family-wise error rate) or bh (Benjamini-Hochberg, false discovery rate).",
+    )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
     lrs_base_url: str = Field(
         "http://127.0.0.1:8000/xapi",

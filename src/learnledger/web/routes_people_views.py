@@ -29,8 +29,8 @@ from learnledger.governance.consent import INDIVIDUAL_REPORTING
 from learnledger.governance.steward_view import OperationalReaders, steward_view
 from learnledger.identity.report import identity_report
 from learnledger.identity.rule_store import rules_in_force
-from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
 from learnledger.ingest.runs import list_runs
+from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
 from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine

@@ -91,10 +91,13 @@ def population(
     opt_in: bool = False,
     consent: bool = True,
     keep_person: str | None = None,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> Population:
     """The people matching every filter in `filters` (keys of `FILTERS`), without those excluded
-    from `purpose` at `at` (default now) unless `consent` is False; `keep_person` stays even
-    when excluded (a viewer looking at themselves). ValidationError names an unknown filter."""
+        from `purpose` at `at` (default now) unless `consent` is False; `keep_person` stays even
+        when excluded (a viewer looking at themselves); `visible` is a further condition on
+    ``p.person_id`` with its parameters (the people a viewer may see individually).
+    ValidationError names an unknown filter."""
     chosen = dict(filters or {})
     moment = at or dt.datetime.now(dt.UTC)
     parts = ["p.merged_into IS NULL"]
@@ -106,6 +109,9 @@ def population(
             )
         parts.append(_CONDITIONS[key])
         params.append(value)
+    if visible is not None:
+        parts.append(visible[0])
+        params += list(visible[1])
     base = "SELECT p.person_id FROM people p WHERE " + " AND ".join(parts)
     base_params = tuple(params)
     if consent:

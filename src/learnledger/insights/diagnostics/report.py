@@ -34,7 +34,7 @@ def as_dict(result: DiagnosticResult) -> Row:
 
 def rows(items: list[Any]) -> list[Row]:
     """Dataclass instances as plain rows (floats rounded, nan as None)."""
-    return [clean(asdict(item)) if is_dataclass(item) else clean(item) for item in items]
+    return [clean(item) for item in items]
 
 
 def clean(value: Any) -> Any:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
+Values = Sequence[float] | Any
 Z95 = 1.959963984540054
 #: |skewness| above this in either group makes `choose_test` pick Mann-Whitney.
 SKEW_LIMIT = 1.0
@@ -40,7 +42,7 @@ class TestResult:
     high: float | None = None
 
 
-def hedges_g(a: Sequence[float], b: Sequence[float]) -> float:
+def hedges_g(a: Values, b: Values) -> float:
     """Hedges' g of `a` minus `b` (nan when undefined)."""
     x, y = np.asarray(a, float), np.asarray(b, float)
     n1, n2 = len(x), len(y)
@@ -52,7 +54,7 @@ def hedges_g(a: Sequence[float], b: Sequence[float]) -> float:
     return float((x.mean() - y.mean()) / pooled * (1.0 - 3.0 / (4.0 * (n1 + n2) - 9.0)))
 
 
-def welch_t(a: Sequence[float], b: Sequence[float]) -> TestResult:
+def welch_t(a: Values, b: Values) -> TestResult:
     """Welch's t-test of the means of `a` and `b`, with Hedges' g and a 95 % interval of the
     difference (Welch-Satterthwaite degrees of freedom)."""
     x, y = np.asarray(a, float), np.asarray(b, float)
@@ -77,7 +79,7 @@ def welch_t(a: Sequence[float], b: Sequence[float]) -> TestResult:
     )
 
 
-def cliffs_delta(a: Sequence[float], b: Sequence[float]) -> float:
+def cliffs_delta(a: Values, b: Values) -> float:
     """Cliff's delta: P(a > b) - P(a < b) over all pairs (nan for an empty group)."""
     x, y = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
     if len(x) == 0 or len(y) == 0:
@@ -87,7 +89,7 @@ def cliffs_delta(a: Sequence[float], b: Sequence[float]) -> float:
     return float((below - above) / (len(x) * len(y)))
 
 
-def mann_whitney(a: Sequence[float], b: Sequence[float]) -> TestResult:
+def mann_whitney(a: Values, b: Values) -> TestResult:
     """Two-sided Mann-Whitney U test with Cliff's delta; the difference is of the medians."""
     x, y = np.asarray(a, float), np.asarray(b, float)
     result = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic")
@@ -141,7 +143,7 @@ def chi_square(successes: Sequence[int], totals: Sequence[int]) -> tuple[float, 
     return float(statistic), float(p_value), int(dof)
 
 
-def kruskal(groups: Sequence[Sequence[float]]) -> tuple[float, float]:
+def kruskal(groups: Sequence[Values]) -> tuple[float, float]:
     """Kruskal-Wallis H test over several groups: (statistic, p-value); nan when undefined."""
     usable = [np.asarray(g, float) for g in groups if len(g)]
     if len(usable) < 2 or np.ptp(np.concatenate(usable)) == 0:
@@ -150,7 +152,7 @@ def kruskal(groups: Sequence[Sequence[float]]) -> tuple[float, float]:
     return float(result.statistic), float(result.pvalue)
 
 
-def skewed(a: Sequence[float], b: Sequence[float], limit: float = SKEW_LIMIT) -> bool:
+def skewed(a: Values, b: Values, limit: float = SKEW_LIMIT) -> bool:
     """Whether either group's sample skewness exceeds `limit` in absolute value."""
     for values in (a, b):
         array = np.asarray(values, float)
@@ -159,7 +161,7 @@ def skewed(a: Sequence[float], b: Sequence[float], limit: float = SKEW_LIMIT) ->
     return False
 
 
-def holm(p_values: Sequence[float]) -> list[float]:
+def holm(p_values: Values) -> list[float]:
     """Holm step-down adjusted p-values (same order as given; nan stays nan)."""
     values = np.asarray(p_values, float)
     valid = np.flatnonzero(~np.isnan(values))
@@ -173,7 +175,7 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return [float(v) for v in adjusted]
 
 
-def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+def benjamini_hochberg(p_values: Values) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (same order as given; nan stays nan)."""
     values = np.asarray(p_values, float)
     valid = np.flatnonzero(~np.isnan(values))
@@ -188,7 +190,7 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     return [float(v) for v in adjusted]
 
 
-def adjust(p_values: Sequence[float], method: str) -> list[float]:
+def adjust(p_values: Values, method: str) -> list[float]:
     """Adjusted p-values by `method` (``holm`` or ``bh``); ValueError for another name."""
     if method == "holm":
         return holm(p_values)

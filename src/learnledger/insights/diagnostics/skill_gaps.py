@@ -182,15 +182,11 @@ def skill_gap_report(
 def _groups(
     engine: Engine, levels: list[PersonSkillLevel], level: str, k: int
 ) -> list[GroupSkillGap]:
-    key_of = {
-        "team": lambda x: x.org_unit_id,
-        "manager": lambda x: x.manager_id,
-        "role": lambda x: x.role_id,
-    }[level]
+    attribute = {"team": "org_unit_id", "manager": "manager_id", "role": "role_id"}[level]
     cells: dict[tuple[str, str], list[PersonSkillLevel]] = defaultdict(list)
     skills: dict[str, str] = {}
     for item in levels:
-        cells[(str(key_of(item) or "(none)"), item.skill_id)].append(item)
+        cells[(str(getattr(item, attribute) or "(none)"), item.skill_id)].append(item)
         skills[item.skill_id] = item.skill
     names = _group_names(engine, level, {g for g, _ in cells})
     result = []
