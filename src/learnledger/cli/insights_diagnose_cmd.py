@@ -216,7 +216,7 @@ def compare(
         str, typer.Option(help="role, cohort, programme, org_unit or location.")
     ] = "role",
     correction: Annotated[
-        str | None, typer.Option(help="holm or bh (default: the diagnostics_correction setting).")
+        str | None, typer.Option(help="holm or bh (default: the comparison_correction setting).")
     ] = None,
     test: Annotated[
         str, typer.Option(help="auto, welch_t or mann_whitney (values only).")
@@ -240,7 +240,7 @@ def compare(
         people = aggregate_population(engine, _viewer(settings), _filters(filters))
         return compare_segments(
             engine, outcome, by, people, min_group_size=settings.min_group_size,
-            correction=correction or settings.diagnostics_correction, test=test, alpha=alpha,
+            correction=correction or settings.comparison_correction, test=test, alpha=alpha,
             since=start, until=end, org_parent=org_parent,
         )  # fmt: skip
 
@@ -252,7 +252,7 @@ def engagement(
     ctx: typer.Context,
     course_id: Annotated[str | None, typer.Option("--course", help="Only this course.")] = None,
     gap_minutes: Annotated[
-        int | None, typer.Option(help="Session gap (default: diagnostics_session_gap_minutes).")
+        int | None, typer.Option(help="Session gap (default: session_gap_minutes).")
     ] = None,
     spacing_days: Annotated[float, typer.Option(help="Median gap below this is massed.")] = 1.0,
     as_of: Annotated[str | None, typer.Option(help="Up to this day (YYYY-MM-DD).")] = None,
@@ -272,7 +272,7 @@ def engagement(
             chosen = aggregate_population(engine, viewer, _filters(filters))
         return engagement_patterns(
             engine, chosen, min_group_size=settings.min_group_size, as_of=day,
-            gap_minutes=gap_minutes or settings.diagnostics_session_gap_minutes,
+            gap_minutes=gap_minutes or settings.session_gap_minutes,
             spacing_days=spacing_days, course_id=course_id, list_people=people,
         )  # fmt: skip
 

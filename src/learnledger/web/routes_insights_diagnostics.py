@@ -156,7 +156,7 @@ async def compare(request: Request) -> Response:
             query.get("by") or "role",
             _aggregate(engine, request),
             min_group_size=settings.min_group_size,
-            correction=query.get("correction") or settings.diagnostics_correction,
+            correction=query.get("correction") or settings.comparison_correction,
             test=query.get("test") or "auto",
             alpha=alpha,
             since=since,
@@ -227,7 +227,7 @@ async def engagement(request: Request) -> Response:
     pseudonymiser: Pseudonymiser = request.app.state.pseudonymiser
 
     def build(engine: Engine, settings: Settings) -> DiagnosticResult:
-        gap = int(_number(request, "gap_minutes", settings.diagnostics_session_gap_minutes))
+        gap = int(_number(request, "gap_minutes", settings.session_gap_minutes))
         options: dict[str, Any] = {
             "min_group_size": settings.min_group_size,
             "as_of": as_of,

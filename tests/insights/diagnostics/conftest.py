@@ -38,12 +38,21 @@ def _event(
     person: str, verb: str, activity: str, at: dt.datetime, **values: Any
 ) -> tuple[Any, ...]:
     return (
-        str(uuid.uuid4()), person, f"mbox:mailto:{person}@x.example",
+        str(uuid.uuid4()),
+        person,
+        f"mbox:mailto:{person}@x.example",
         f"http://adlnet.gov/expapi/verbs/{verb}" if "/" not in verb else verb,
-        verb.rsplit("/", 1)[-1], activity, values.get("parent"), values.get("registration"),
-        values.get("success"), values.get("response"), values.get("progress"),
-        values.get("duration"), at, at,
-    )  # fmt: skip
+        verb.rsplit("/", 1)[-1],
+        activity,
+        values.get("parent"),
+        values.get("registration"),
+        values.get("success"),
+        values.get("response"),
+        values.get("progress"),
+        values.get("duration"),
+        at,
+        at,
+    )
 
 
 def load_course(engine: Engine) -> None:
@@ -54,29 +63,80 @@ def load_course(engine: Engine) -> None:
     Post-test A with items q1-q3 (correct: a), answered as in `ANSWERS`, stored both as
     item_responses and as xAPI answered events."""
     Migrator(engine).migrate()
-    _insert(engine, "org_units", "org_unit_id, name, parent_id",
-            [("OU-ROOT", "Company", None), ("OU-A", "Sales", "OU-ROOT"), ("OU-B", "Service", "OU-ROOT")])  # fmt: skip
+    _insert(
+        engine,
+        "org_units",
+        "org_unit_id, name, parent_id",
+        [
+            ("OU-ROOT", "Company", None),
+            ("OU-A", "Sales", "OU-ROOT"),
+            ("OU-B", "Service", "OU-ROOT"),
+        ],
+    )
     _insert(engine, "roles", "role_id, name", [("R1", "Seller"), ("R2", "Agent")])
     _insert(engine, "skills", "skill_id, name, scale_max", [("S1", "Listening", 5)])
-    _insert(engine, "role_skill_requirements", "role_id, skill_id, required_level",
-            [("R1", "S1", 3), ("R2", "S1", 2)])  # fmt: skip
+    _insert(
+        engine,
+        "role_skill_requirements",
+        "role_id, skill_id, required_level",
+        [("R1", "S1", 3), ("R2", "S1", 2)],
+    )
     people = [f"P{i:02d}" for i in range(12)]
-    _insert(engine, "people", "person_id, org_unit_id, role_id, location, hire_date, given_name",
-            [(p, "OU-A" if i < 6 else "OU-B", "R1" if i < 6 else "R2", "Leeds",
-              dt.date(2020, 1, 1), f"Name{p}") for i, p in enumerate(people)])  # fmt: skip
-    _insert(engine, "programmes", "programme_id, name, launch_date",
-            [("PRG", "Listening", dt.date(2026, 3, 1))])  # fmt: skip
-    _insert(engine, "courses", "course_id, programme_id, name, delivery_channel, xapi_activity_id",
-            [("C", "PRG", "Listen well", "e_learning", BASE)])  # fmt: skip
-    _insert(engine, "course_modules", "module_id, course_id, name, position, kind, xapi_activity_id",
-            [(f"M{i}", "C", f"Module {i}", i, "video" if i == 2 else "lesson", f"{BASE}/m{i}")
-             for i in (1, 2, 3)])  # fmt: skip
+    _insert(
+        engine,
+        "people",
+        "person_id, org_unit_id, role_id, location, hire_date, given_name",
+        [
+            (
+                p,
+                "OU-A" if i < 6 else "OU-B",
+                "R1" if i < 6 else "R2",
+                "Leeds",
+                dt.date(2020, 1, 1),
+                f"Name{p}",
+            )
+            for i, p in enumerate(people)
+        ],
+    )
+    _insert(
+        engine,
+        "programmes",
+        "programme_id, name, launch_date",
+        [("PRG", "Listening", dt.date(2026, 3, 1))],
+    )
+    _insert(
+        engine,
+        "courses",
+        "course_id, programme_id, name, delivery_channel, xapi_activity_id",
+        [("C", "PRG", "Listen well", "e_learning", BASE)],
+    )
+    _insert(
+        engine,
+        "course_modules",
+        "module_id, course_id, name, position, kind, xapi_activity_id",
+        [
+            (f"M{i}", "C", f"Module {i}", i, "video" if i == 2 else "lesson", f"{BASE}/m{i}")
+            for i in (1, 2, 3)
+        ],
+    )
     enrolled = DAY - dt.timedelta(days=7)
-    _insert(engine, "enrolments",
-            "enrolment_id, person_id, course_id, status, enrolled_at, completed_at, registration",
-            [(f"E{p}", p, "C", "completed" if i < 6 else "in_progress", enrolled,
-              DAY + dt.timedelta(hours=2) if i < 6 else None, str(uuid.UUID(int=i + 1)))
-             for i, p in enumerate(people)])  # fmt: skip
+    _insert(
+        engine,
+        "enrolments",
+        "enrolment_id, person_id, course_id, status, enrolled_at, completed_at, registration",
+        [
+            (
+                f"E{p}",
+                p,
+                "C",
+                "completed" if i < 6 else "in_progress",
+                enrolled,
+                DAY + dt.timedelta(hours=2) if i < 6 else None,
+                str(uuid.UUID(int=i + 1)),
+            )
+            for i, p in enumerate(people)
+        ],
+    )
     events = []
     for i, p in enumerate(people):
         reg = str(uuid.UUID(int=i + 1))
@@ -86,36 +146,99 @@ def load_course(engine: Engine) -> None:
             at += dt.timedelta(minutes=10)
             if m == 2:
                 progress = 100.0 if i < 6 else 40.0
-                events.append(_event(p, "https://w3id.org/xapi/video/verbs/paused",
-                                     f"{BASE}/m2", at, parent=BASE, registration=reg,
-                                     progress=progress))  # fmt: skip
+                events.append(
+                    _event(
+                        p,
+                        "https://w3id.org/xapi/video/verbs/paused",
+                        f"{BASE}/m2",
+                        at,
+                        parent=BASE,
+                        registration=reg,
+                        progress=progress,
+                    )
+                )
             else:
-                events.append(_event(p, "experienced", f"{BASE}/m{m}", at, parent=BASE,
-                                     registration=reg, duration=60.0))  # fmt: skip
+                events.append(
+                    _event(
+                        p,
+                        "experienced",
+                        f"{BASE}/m{m}",
+                        at,
+                        parent=BASE,
+                        registration=reg,
+                        duration=60.0,
+                    )
+                )
         for q, answer in enumerate(ANSWERS[p], start=1):
             at += dt.timedelta(minutes=10)
-            events.append(_event(p, "answered", f"{BASE}/q{q}", at, parent=BASE,
-                                 registration=reg, success=answer == "a", response=answer))  # fmt: skip
-    _insert(engine, "learning_events",
-            "event_id, person_id, actor_ifi, verb_id, verb, activity_id, parent_activity_id, "
-            "registration, success, response, progress, duration_seconds, timestamp, stored",
-            events)  # fmt: skip
-    _insert(engine, "assessments", "assessment_id, course_id, programme_id, name, kind, xapi_activity_id",
-            [("A", "C", "PRG", "Listening check", "post", f"{BASE}/test")])  # fmt: skip
-    _insert(engine, "assessment_items",
-            "item_id, assessment_id, position, xapi_activity_id, skill_id, interaction_type, "
-            "correct_response",
-            [(f"I{q}", "A", q, f"{BASE}/q{q}", "S1", "choice", "a") for q in (1, 2, 3)])  # fmt: skip
-    _insert(engine, "assessment_results",
-            "result_id, assessment_id, person_id, enrolment_id, attempt, taken_at, score_scaled",
-            [(f"R{p}", "A", p, f"E{p}", 1, DAY + dt.timedelta(hours=1),
-              sum(a == "a" for a in ANSWERS[p]) / 3) for p in people])  # fmt: skip
-    _insert(engine, "item_responses", "result_id, item_id, response, correct, score",
-            [(f"R{p}", f"I{q}", a, a == "a", 1.0 if a == "a" else 0.0)
-             for p in people for q, a in enumerate(ANSWERS[p], start=1)])  # fmt: skip
-    _insert(engine, "proficiency_ratings", "rating_id, person_id, skill_id, level, rated_on",
-            [(f"RT{p}", p, "S1", 2.0 if i < 6 else 3.0, dt.date(2026, 1, 10))
-             for i, p in enumerate(people)])  # fmt: skip
+            events.append(
+                _event(
+                    p,
+                    "answered",
+                    f"{BASE}/q{q}",
+                    at,
+                    parent=BASE,
+                    registration=reg,
+                    success=answer == "a",
+                    response=answer,
+                )
+            )
+    _insert(
+        engine,
+        "learning_events",
+        "event_id, person_id, actor_ifi, verb_id, verb, activity_id, parent_activity_id, "
+        "registration, success, response, progress, duration_seconds, timestamp, stored",
+        events,
+    )
+    _insert(
+        engine,
+        "assessments",
+        "assessment_id, course_id, programme_id, name, kind, xapi_activity_id",
+        [("A", "C", "PRG", "Listening check", "post", f"{BASE}/test")],
+    )
+    _insert(
+        engine,
+        "assessment_items",
+        "item_id, assessment_id, position, xapi_activity_id, skill_id, interaction_type, "
+        "correct_response",
+        [(f"I{q}", "A", q, f"{BASE}/q{q}", "S1", "choice", "a") for q in (1, 2, 3)],
+    )
+    _insert(
+        engine,
+        "assessment_results",
+        "result_id, assessment_id, person_id, enrolment_id, attempt, taken_at, score_scaled",
+        [
+            (
+                f"R{p}",
+                "A",
+                p,
+                f"E{p}",
+                1,
+                DAY + dt.timedelta(hours=1),
+                sum(a == "a" for a in ANSWERS[p]) / 3,
+            )
+            for p in people
+        ],
+    )
+    _insert(
+        engine,
+        "item_responses",
+        "result_id, item_id, response, correct, score",
+        [
+            (f"R{p}", f"I{q}", a, a == "a", 1.0 if a == "a" else 0.0)
+            for p in people
+            for q, a in enumerate(ANSWERS[p], start=1)
+        ],
+    )
+    _insert(
+        engine,
+        "proficiency_ratings",
+        "rating_id, person_id, skill_id, level, rated_on",
+        [
+            (f"RT{p}", p, "S1", 2.0 if i < 6 else 3.0, dt.date(2026, 1, 10))
+            for i, p in enumerate(people)
+        ],
+    )
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ def test_funnel_suppresses_small_cells_and_counts_consent_exclusions(course: Eng
     funnel = course_funnel(course, "C", people, min_group_size=K)
     assert funnel.excluded_for_consent == 1
     steps = {s.module_id: s for s in funnel.steps}
-    assert steps["M2"].suppressed and steps["M2"].stopped_here is None  # 2 people
+    assert steps["M2"].suppressed
+    assert steps["M2"].stopped_here is None
     for step in funnel.steps:
         assert step.stopped_here is None or step.stopped_here == 0 or step.stopped_here >= K
     with pytest.raises(NotFoundError):
@@ -70,15 +71,20 @@ def test_item_analysis_is_the_same_from_item_responses_and_from_xapi(course: Eng
     xapi = item_analysis(course, "A", population(), min_group_size=K, source="xapi")
     assert (stored.source, xapi.source) == ("item_responses", "xapi")
     assert stored.attempts == xapi.attempts == 12
-    assert stored.reliability is not None and xapi.reliability is not None
+    assert stored.reliability is not None
+    assert xapi.reliability is not None
     assert stored.reliability.cronbach_alpha == xapi.reliability.cronbach_alpha
     assert stored.reliability.kr20 == stored.reliability.cronbach_alpha
     assert [i.difficulty for i in stored.items] == [i.difficulty for i in xapi.items]
     difficulty = {i.item: i.difficulty for i in stored.items}
-    assert difficulty == {"I1": pytest.approx(9 / 12, abs=1e-4), "I2": pytest.approx(5 / 12, abs=1e-4),
-                          "I3": pytest.approx(6 / 12, abs=1e-4)}  # fmt: skip
+    assert difficulty == {
+        "I1": pytest.approx(9 / 12, abs=1e-4),
+        "I2": pytest.approx(5 / 12, abs=1e-4),
+        "I3": pytest.approx(6 / 12, abs=1e-4),
+    }
     options = {(o.item, o.option): o for o in stored.options}
-    assert options[("I1", "a")].chosen == 9 and options[("I1", "a")].correct
+    assert options[("I1", "a")].chosen == 9
+    assert options[("I1", "a")].correct
     assert options[("I1", "b")].chosen is None  # 2 people chose it
     assert options[("I1", "b")].suppressed
 
@@ -96,33 +102,42 @@ def test_item_flags_name_the_reason(course: Engine) -> None:
 
 
 def test_too_few_attempts_computes_nothing(course: Engine) -> None:
-    analysis = item_analysis(course, "A", population(filters={"org_unit": "OU-A"}),
-                             min_group_size=7)  # fmt: skip
-    assert analysis.suppressed and analysis.items == [] and analysis.reliability is None
+    analysis = item_analysis(
+        course, "A", population(filters={"org_unit": "OU-A"}), min_group_size=7
+    )
+    assert analysis.suppressed
+    assert analysis.items == []
+    assert analysis.reliability is None
 
 
 def test_skill_gaps_per_person_and_role(course: Engine) -> None:
     persons = skill_gap_report(course, population(), level="person", min_group_size=K)
     status = {g.person_id: (g.status, g.gap) for g in persons.persons}
-    assert status["P00"] == ("below", 1.0) and status["P06"] == ("met", None)
+    assert status["P00"] == ("below", 1.0)
+    assert status["P06"] == ("met", None)
     roles = skill_gap_report(course, population(), level="role", min_group_size=K)
     by_role = {g.group: g for g in roles.groups}
     assert (by_role["R1"].below, by_role["R1"].share_below, by_role["R1"].mean_gap) == (6, 1.0, 1.0)
     assert by_role["R2"].below == 0
-    early = skill_gap_report(course, population(), level="role", min_group_size=K,
-                             as_of=dt.date(2025, 12, 31))  # fmt: skip
+    early = skill_gap_report(
+        course, population(), level="role", min_group_size=K, as_of=dt.date(2025, 12, 31)
+    )
     assert {g.rated for g in early.groups} == {0}
 
 
 def test_compare_completion_by_org_unit_with_correction(course: Engine) -> None:
     result = compare_segments(course, "completion", "org_unit", population(), min_group_size=K)
     rows = {s.segment: s for s in result.segments}
-    assert rows["OU-A"].value == 1.0 and rows["OU-B"].value == 0.0
-    assert rows["OU-A"].test == "two_proportion_z" and rows["OU-A"].significant
+    assert rows["OU-A"].value == 1.0
+    assert rows["OU-B"].value == 0.0
+    assert rows["OU-A"].test == "two_proportion_z"
+    assert rows["OU-A"].significant
     assert rows["OU-A"].p_adjusted >= rows["OU-A"].p_value
-    assert result.correction == "holm" and result.omnibus_test == "chi_square"
-    scores = compare_segments(course, "score", "role", population(), min_group_size=K,
-                              correction="bh")  # fmt: skip
+    assert result.correction == "holm"
+    assert result.omnibus_test == "chi_square"
+    scores = compare_segments(
+        course, "score", "role", population(), min_group_size=K, correction="bh"
+    )
     assert {s.test for s in scores.segments} <= {"welch_t", "mann_whitney"}
     with pytest.raises(ValidationError):
         compare_segments(course, "happiness", "role", population(), min_group_size=K)
@@ -137,7 +152,8 @@ def test_engagement_sessions_follow_the_gap(course: Engine) -> None:
     five = engagement_patterns(course, population(), min_group_size=K, as_of=day, gap_minutes=5)
     assert five.sessions == sum(3 + 3 if i < 6 else (4 if i < 9 else 5) for i in range(12))
     person = {p.person_id: p for p in thirty.persons}["P00"]
-    assert person.sessions == 1 and person.pattern == "single session"
+    assert person.sessions == 1
+    assert person.pattern == "single session"
     assert person.recency_days == 8
     spacing = {c.group: c for c in thirty.spacing}
     assert spacing["single session"].people == 12
@@ -145,13 +161,16 @@ def test_engagement_sessions_follow_the_gap(course: Engine) -> None:
 
 def test_audience_profile_of_the_enrolled(course: Engine) -> None:
     profile = audience_profile(course, "PRG", population(), min_group_size=K)
-    assert profile.people == 12 and profile.start == dt.date(2026, 3, 1)
+    assert profile.people == 12
+    assert profile.start == dt.date(2026, 3, 1)
     mix = {(m.kind, m.key): m.people for m in profile.mix}
-    assert mix[("role", "R1")] == 6 and mix[("org_unit", "OU-B")] == 6
+    assert mix[("role", "R1")] == 6
+    assert mix[("org_unit", "OU-B")] == 6
     skill = profile.skills[0]
     assert (skill.required_of, skill.below) == (12, 6)
-    by_role = audience_profile(course, "PRG", population(), min_group_size=K,
-                               target="role_requirements")  # fmt: skip
+    by_role = audience_profile(
+        course, "PRG", population(), min_group_size=K, target="role_requirements"
+    )
     assert by_role.people == 12
 
 
@@ -169,4 +188,5 @@ def test_access_narrows_managers_and_refuses_others_programmes(course: Engine) -
         aggregate_population(course, learner, {})
     own, identified = individual_population(course, learner, {})
     report = skill_gap_report(course, own, level="person", min_group_size=K)
-    assert {g.person_id for g in report.persons} == {"P03"} and identified
+    assert {g.person_id for g in report.persons} == {"P03"}
+    assert identified

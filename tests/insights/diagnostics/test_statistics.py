@@ -69,7 +69,8 @@ def test_welch_and_mann_whitney_agree_with_scipy() -> None:
     welch = sig.welch_t(a, b)
     reference = stats.ttest_ind(a, b, equal_var=False)
     assert welch.p_value == pytest.approx(reference.pvalue)
-    assert welch.low is not None and welch.high is not None
+    assert welch.low is not None
+    assert welch.high is not None
     assert welch.low < welch.difference < welch.high
     pooled = math.sqrt((6 * np.var(a, ddof=1) + 5 * np.var(b, ddof=1)) / 11)
     d = (np.mean(a) - np.mean(b)) / pooled

@@ -2,7 +2,7 @@
 
 Sessions: a person's learning events (optionally of one course: its activity, its modules and
 the activities below them), in time order, split wherever more than `gap_minutes` (default 30,
-setting ``diagnostics_session_gap_minutes``) pass between two events. A session lasts from its
+setting ``session_gap_minutes``) pass between two events. A session lasts from its
 first to its last event plus the last event's ``duration`` (0 when absent). Times are UTC.
 
 Per person: sessions, learning minutes, median session minutes, last activity, days since it
