@@ -39,9 +39,15 @@ def demo_ids(web_settings: Settings) -> dict[str, str]:
             "SELECT assessment_id FROM assessments WHERE kind = 'post' AND programme_id = ?",
             [programme],
         )
-    assert course is not None and other is not None and test is not None
-    return {"programme": programme, "course": str(course[0]), "other": str(other[0]),
-            "test": str(test[0])}  # fmt: skip
+    assert course is not None
+    assert other is not None
+    assert test is not None
+    return {
+        "programme": programme,
+        "course": str(course[0]),
+        "other": str(other[0]),
+        "test": str(test[0]),
+    }
 
 
 def test_funnel_and_items_as_json(
