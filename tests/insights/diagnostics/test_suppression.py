@@ -7,6 +7,7 @@ from itertools import combinations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnledger.insights.diagnostics.distractors import option_shares
 from learnledger.insights.diagnostics.suppression import (
     hidden_set_is_safe,
     protect_partition,
@@ -38,3 +39,32 @@ def test_no_published_number_or_difference_isolates_a_small_cell(
         assert hidden_set_is_safe(hidden_between, k), (stopped, k, lo, hi)
     for i in published:
         assert not (0 < sum(stopped[i:]) < k)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from("abcd"), min_size=1, max_size=40), st.integers(2, 6))
+def test_distractor_counts_never_isolate_a_small_group(answers: list[str], k: int) -> None:
+    """The correct option's count is the difficulty (a rate of the whole group); the wrong
+    options' published counts are 0 or at least k, and what the wrong answerers' total minus
+    them reveals is a group of at least k that cannot be split by elimination (or the wrong
+    answerers are fewer than k in all)."""
+    people = {f"p{i}": a for i, a in enumerate(answers)}
+    ranked = sorted(people)
+    groups = (set(ranked[: len(ranked) // 3]), set(ranked[-(len(ranked) // 3) :]))
+    rows, _ = option_shares(
+        "q", people, "a", "abcd", groups, min_group_size=k, non_functioning=0.05
+    )
+    if 0 < len(people) < k:
+        assert all(r.chosen is None for r in rows)
+        return
+    wrong = [r for r in rows if not r.correct]
+    for row in wrong:
+        assert row.chosen is None or row.chosen == 0 or row.chosen >= k
+    wrong_total = sum(1 for a in answers if a != "a")
+    hidden = [sum(1 for a in answers if a == r.option) for r in wrong if r.chosen is None]
+    if wrong_total < k or not hidden:
+        return
+    assert sum(hidden) >= k
+    if len(hidden) < len(wrong):  # empty options are published, so hidden ones hold 1+
+        assert len(hidden) >= 2
+        assert sum(hidden) > len(hidden)

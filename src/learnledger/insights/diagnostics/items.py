@@ -19,9 +19,8 @@ complete attempts):
 - ``distractor X not chosen``: a wrong option chosen by fewer than `non_functioning` of all
   (informational: it does not distract).
 
-Privacy: nothing is computed for fewer than `min_group_size` complete attempts; the counts of
-people choosing each option (overall, upper, lower) are partitions and pass
-`protect_partition`, so a rarely chosen option's count and share are suppressed.
+Privacy: nothing is computed for fewer than `min_group_size` complete attempts; the option
+counts follow `distractors` (wrong options protected as a partition of the wrong answers).
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ import orjson
 
 from learnledger.errors import NotFoundError
 from learnledger.insights.diagnostics import reliability as ctt
+from learnledger.insights.diagnostics.distractors import OptionShare, option_shares
 from learnledger.insights.diagnostics.item_sources import (
     ItemKey,
     Response,
@@ -42,7 +42,7 @@ from learnledger.insights.diagnostics.item_sources import (
 )
 from learnledger.insights.diagnostics.population import Population
 from learnledger.insights.diagnostics.report import Row, rounded, rows
-from learnledger.insights.diagnostics.suppression import protect_partition, suppression_reason
+from learnledger.insights.diagnostics.suppression import suppression_reason
 from learnledger.storage.engine import Engine
 
 
@@ -72,21 +72,6 @@ class ItemStat:
     alpha_if_deleted: float | None
     flags: str
     to_fix: bool
-
-
-@dataclass(frozen=True)
-class OptionShare:
-    """Who chose one response option of one item (None: suppressed)."""
-
-    item: str
-    option: str
-    correct: bool
-    chosen: int | None
-    share: float | None
-    share_upper: float | None
-    share_lower: float | None
-    attracts_high_scorers: bool
-    suppressed: bool
 
 
 @dataclass(frozen=True)
@@ -219,8 +204,9 @@ def item_analysis(
     ul = ctt.upper_lower_index(matrix, max_points)
     without = ctt.alpha_if_deleted(matrix) if len(items) > 2 else np.full(len(items), np.nan)
     upper, lower = ctt.upper_lower_groups(matrix.sum(axis=1))
+    groups = ({complete[i] for i in upper}, {complete[i] for i in lower})
     options, bad = _options(
-        items, keys, complete, by_person, upper, lower, min_group_size, chosen, engine
+        engine, items, keys, complete, by_person, groups, min_group_size, chosen
     )
     stats = []
     enough = len(complete) >= chosen.min_attempts
@@ -283,21 +269,18 @@ def _reasons(p: float, r: float, without: float, alpha: float, rules: ItemRules)
 
 
 def _options(
+    engine: Engine,
     items: list[str],
     keys: dict[str, ItemKey],
     complete: list[str],
     by_person: dict[str, dict[str, Response]],
-    upper: np.ndarray,
-    lower: np.ndarray,
+    groups: tuple[set[str], set[str]],
     k: int,
     rules: ItemRules,
-    engine: Engine,
 ) -> tuple[list[OptionShare], dict[str, list[str]]]:
-    choices = _defined_choices(
-        engine, [keys[i].activity_id or i if i in keys else i for i in items]
-    )
-    upper_people = {complete[i] for i in upper}
-    lower_people = {complete[i] for i in lower}
+    """Option rows of every item with responses, and each item's distractor flags."""
+    iris = {i: (keys[i].activity_id or i) if i in keys else i for i in items}
+    choices = _defined_choices(engine, list(iris.values()))
     shares: list[OptionShare] = []
     bad: dict[str, list[str]] = {}
     for item in items:
@@ -309,41 +292,18 @@ def _options(
         if correct_option is None:
             right = Counter(a.response for a in answers.values() if a.correct)
             correct_option = right.most_common(1)[0][0] if right else None
-        iri = key.activity_id if key and key.activity_id else item
-        options = sorted(
-            {a.response or "(none)" for a in answers.values()} | set(choices.get(iri, []))
+        rows, reasons = option_shares(
+            item,
+            {p: a.response for p, a in answers.items()},
+            correct_option,
+            choices.get(iris[item], []),
+            groups,
+            min_group_size=k,
+            non_functioning=rules.non_functioning,
         )
-        overall = Counter(a.response or "(none)" for a in answers.values())
-        up = Counter(answers[p].response or "(none)" for p in upper_people)
-        low = Counter(answers[p].response or "(none)" for p in lower_people)
-        hidden, _ = protect_partition([(o, overall[o]) for o in options], len(answers), k)
-        hidden_up, up_total = protect_partition([(o, up[o]) for o in options], len(upper_people), k)
-        hidden_low, low_total = protect_partition(
-            [(o, low[o]) for o in options], len(lower_people), k
-        )
-        for option in options:
-            is_correct = option == correct_option
-            share_up = up[option] / len(upper_people)
-            share_low = low[option] / len(lower_people)
-            attracts = not is_correct and up[option] > 0 and share_up > share_low
-            share = overall[option] / len(answers)
-            if attracts:
-                bad.setdefault(item, []).append(f"distractor {option} attracts high scorers")
-            elif not is_correct and share < rules.non_functioning:
-                bad.setdefault(item, []).append(f"distractor {option} not chosen")
-            shares.append(
-                OptionShare(
-                    item=item,
-                    option=option,
-                    correct=is_correct,
-                    chosen=None if hidden[option] else overall[option],
-                    share=None if hidden[option] else rounded(share),
-                    share_upper=None if hidden_up[option] or up_total else rounded(share_up),
-                    share_lower=None if hidden_low[option] or low_total else rounded(share_low),
-                    attracts_high_scorers=attracts,
-                    suppressed=hidden[option],
-                )
-            )
+        shares += rows
+        if reasons:
+            bad[item] = reasons
     return shares, bad
 
 
