@@ -133,31 +133,36 @@ def compare_segments(
         raise ValidationError("test", f"{test!r} is not one of {', '.join(TESTS)}")
     units = outcome_units(engine, parsed, people, since, until)
     groups = _groups(engine, units, by, parsed.unit == "person", org_parent)
-    everyone = {u.person_id for u in units}
-    cells = sorted((key, len({u.person_id for u in members})) for key, members in groups.items())
+    values_all = np.array([u.value for u in units], dtype=float)
+    persons_all = np.array([u.person_id for u in units], dtype=object)
+    everyone = set(persons_all.tolist())
+    cells = sorted((key, len(set(persons_all[idx].tolist()))) for key, idx in groups.items())
     hidden, _ = protect_partition(cells, len(everyone), min_group_size)
     labels = segment_labels(engine, by, set(groups))
-    drafts: list[tuple[str, list[Unit], sig.TestResult | None, list[float]]] = []
+    drafts: list[tuple[str, list[int], sig.TestResult | None, list[float]]] = []
     for key, _n in cells:
         members = groups[key]
-        inside = {u.unit_id + "|" + u.person_id for u in members}
-        rest = [u.value for u in units if u.unit_id + "|" + u.person_id not in inside]
-        if parsed.unit == "person":
-            mine = {u.person_id for u in members}
-            rest = [u.value for u in units if u.person_id not in mine]
-        values = [u.value for u in members]
-        result = None if hidden[key] else _test(values, rest, parsed.is_rate, test)
+        rest: list[float] = []
+        result = None
+        if not hidden[key]:
+            outside = np.ones(len(units), dtype=bool)
+            if parsed.unit == "person":
+                outside = ~np.isin(persons_all, list(set(persons_all[members].tolist())))
+            else:
+                outside[members] = False
+            rest = values_all[outside].tolist()
+            result = _test(values_all[members].tolist(), rest, parsed.is_rate, test)
         drafts.append((key, members, result, rest))
     adjusted = sig.adjust([r.p_value if r else math.nan for _, _, r, _ in drafts], correction)
     segments = []
     for (key, members, result, rest), p_adj in zip(drafts, adjusted, strict=True):
         gone = hidden[key]
-        values = [u.value for u in members]
+        values = values_all[members].tolist()
         segments.append(
             SegmentResult(
                 segment=key,
                 name=labels.get(key, key),
-                people=None if gone else len({u.person_id for u in members}),
+                people=None if gone else len(set(persons_all[members].tolist())),
                 units=None if gone else len(members),
                 value=None if gone else rounded(_centre(values, result)),
                 rest_value=None if gone or not rest else rounded(_centre(rest, result)),
@@ -174,7 +179,9 @@ def compare_segments(
                 suppressed=gone,
             )
         )
-    omnibus = _omnibus([groups[k] for k, _ in cells if not hidden[k]], parsed.is_rate)
+    omnibus = _omnibus(
+        [values_all[groups[k]].tolist() for k, _ in cells if not hidden[k]], parsed.is_rate
+    )
     _counted, excluded = people.counts(engine)
     return SegmentComparison(
         outcome=outcome,
@@ -193,8 +200,8 @@ def compare_segments(
 
 def _groups(
     engine: Engine, units: list[Unit], by: str, person_level: bool, org_parent: str | None
-) -> dict[str, list[Unit]]:
-    groups: dict[str, list[Unit]] = defaultdict(list)
+) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
     if by in _ATTRIBUTE:
         column = _ATTRIBUTE[by]
         attribute = {
@@ -202,16 +209,16 @@ def _groups(
             for p, v in engine.fetch_all(f"SELECT person_id, {column} FROM people")
         }
         cell = OrgTree.load(engine).roll_up(org_parent) if by == "org_unit" else None
-        for unit in units:
+        for index, unit in enumerate(units):
             key = attribute.get(unit.person_id, "(none)")
             if cell is not None:
                 key = cell.get(key, "(none)")
-            groups[key].append(unit)
+            groups[key].append(index)
         return groups
     if not person_level:
-        for unit in units:
+        for index, unit in enumerate(units):
             own = unit.cohort_id if by == "cohort" else unit.programme_id
-            groups[own or "(none)"].append(unit)
+            groups[own or "(none)"].append(index)
         return groups
     column = "e.cohort_id" if by == "cohort" else "c.programme_id"
     membership: dict[str, set[str]] = defaultdict(set)
@@ -221,9 +228,9 @@ def _groups(
         f"WHERE e.status <> 'cancelled' AND {column} IS NOT NULL"
     ):
         membership[str(person)].add(str(key))
-    for unit in units:
+    for index, unit in enumerate(units):
         for key in sorted(membership.get(unit.person_id, {"(none)"})):
-            groups[key].append(unit)
+            groups[key].append(index)
     return groups
 
 
@@ -247,12 +254,12 @@ def _centre(values: list[float], result: sig.TestResult | None) -> float:
     return float(np.mean(values)) if values else math.nan
 
 
-def _omnibus(groups: list[list[Unit]], is_rate: bool) -> tuple[str | None, float, float]:
+def _omnibus(groups: list[list[float]], is_rate: bool) -> tuple[str | None, float, float]:
     if len(groups) < 2:
         return None, math.nan, math.nan
     if is_rate:
-        successes = [round(sum(u.value for u in g)) for g in groups]
+        successes = [round(sum(g)) for g in groups]
         statistic, p_value, _df = sig.chi_square(successes, [len(g) for g in groups])
         return "chi_square", statistic, p_value
-    statistic, p_value = sig.kruskal([[u.value for u in g] for g in groups])
+    statistic, p_value = sig.kruskal(groups)
     return "kruskal_wallis", statistic, p_value
