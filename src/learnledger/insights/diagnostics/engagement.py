@@ -2,8 +2,9 @@
 
 Sessions: a person's learning events (optionally of one course: its activity, its modules and
 the activities below them), in time order, split wherever more than `gap_minutes` (default 30,
-setting ``session_gap_minutes``) pass between two events. A session lasts from its
-first to its last event plus the last event's ``duration`` (0 when absent). Times are UTC.
+setting ``session_gap_minutes``) pass between two events. A session lasts from its first
+event to the end of its latest-ending event (timestamp + ``duration``, 0 when absent).
+Sessions are formed in SQL (window functions), so only sessions reach Python. Times are UTC.
 
 Per person: sessions, learning minutes, median session minutes, last activity, days since it
 (recency, as of `as_of`), median days between session starts, and the pattern: ``single
@@ -23,7 +24,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyarrow as pa
 
 from learnledger.insights.diagnostics.population import Population
 from learnledger.insights.diagnostics.report import Row, rounded, rows
@@ -187,6 +187,32 @@ def engagement_patterns(
     )
 
 
+_EPOCH = "CAST(extract(epoch FROM {0}) AS DOUBLE PRECISION)"
+
+# Sessions in SQL (window functions, portable): an event opens a session when it is a person's
+# first or comes more than `?` seconds after the previous one; a session lasts from its first
+# event to the end (timestamp + duration) of its latest-ending event.
+_SESSIONS_SQL = f"""
+WITH ev AS (
+  SELECT le.person_id, {_EPOCH.format("le.timestamp")} AS t,
+         coalesce(le.duration_seconds, 0) AS dur,
+         lag({_EPOCH.format("le.timestamp")}) OVER (
+           PARTITION BY le.person_id ORDER BY le.timestamp) AS prev
+  FROM learning_events le WHERE le.timestamp <= ? AND {{condition}}{{course}}
+),
+marked AS (
+  SELECT person_id, t, dur, CASE WHEN prev IS NULL OR t - prev > ? THEN 1 ELSE 0 END AS opens
+  FROM ev
+),
+numbered AS (
+  SELECT person_id, t, dur, sum(opens) OVER (
+    PARTITION BY person_id ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS s
+  FROM marked
+)
+SELECT person_id, min(t) AS started, max(t) AS last_event, max(t + dur) - min(t) AS seconds
+FROM numbered GROUP BY person_id, s ORDER BY person_id, started"""
+
+
 def _sessions(
     engine: Engine,
     people: Population,
@@ -209,55 +235,45 @@ def _sessions(
         )
         course_params = [course_id] * 4
     table = engine.fetch_arrow(
-        "SELECT le.person_id, le.timestamp, coalesce(le.duration_seconds, 0) AS duration "
-        f"FROM learning_events le WHERE le.timestamp <= ? AND {condition}{course_filter} "
-        "ORDER BY le.person_id, le.timestamp",
-        [end, *params, *course_params],
+        _SESSIONS_SQL.format(condition=condition, course=course_filter),
+        [end, *params, *course_params, float(gap_minutes * 60)],
     )
     starts: dict[str, list[tuple[int, str]]] = {"hour": [], "weekday": []}
     if table.num_rows == 0:
         return [], starts
     person = np.asarray(table.column("person_id").to_pylist(), dtype=object)
-    micros = table.column("timestamp").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
-    stamps = micros.to_numpy().astype(float) / 1e6
-    duration = np.asarray(table.column("duration").to_pylist(), dtype=float)
-    new_person = np.r_[True, person[1:] != person[:-1]]
-    new_session = new_person | np.r_[True, np.diff(stamps) > gap_minutes * 60]
-    first = np.flatnonzero(new_session)
-    last = np.r_[first[1:] - 1, len(stamps) - 1]
-    length = (stamps[last] - stamps[first] + duration[last]) / 60.0
-    session_person = person[first]
-    session_start = stamps[first]
+    begin = table.column("started").to_numpy().astype(float)
+    last_event = table.column("last_event").to_numpy().astype(float)
+    minutes = table.column("seconds").to_numpy().astype(float) / 60.0
+    cut = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC).timestamp()
+    bounds = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    ends = np.r_[bounds[1:], len(person)]
     persons = []
-    cut = float(dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC).timestamp())
-    bounds = np.flatnonzero(np.r_[True, session_person[1:] != session_person[:-1]])
-    ends = np.r_[bounds[1:], len(session_person)]
     for lo, hi in zip(bounds.tolist(), ends.tolist(), strict=True):
-        begin = session_start[lo:hi]
-        gaps_days = np.diff(begin) / 86400.0
+        gaps_days = np.diff(begin[lo:hi]) / 86400.0
         median_gap = float(np.median(gaps_days)) if len(gaps_days) else None
         if median_gap is None:
             pattern = "single session"
         else:
             pattern = "massed" if median_gap < spacing_days else "spaced"
-        last_at = float(stamps[last[hi - 1]])
+        last_at = float(last_event[lo:hi].max())
         persons.append(
             PersonEngagement(
-                person_id=str(session_person[lo]),
+                person_id=str(person[lo]),
                 sessions=hi - lo,
-                learning_minutes=round(float(length[lo:hi].sum()), 1),
-                median_session_minutes=round(float(np.median(length[lo:hi])), 1),
+                learning_minutes=round(float(minutes[lo:hi].sum()), 1),
+                median_session_minutes=round(float(np.median(minutes[lo:hi])), 1),
                 last_active=dt.datetime.fromtimestamp(last_at, dt.UTC).date(),
                 recency_days=int((cut - last_at) // 86400),
                 median_days_between=None if median_gap is None else round(median_gap, 2),
                 pattern=pattern,
             )
         )
-    moments = [dt.datetime.fromtimestamp(float(s), dt.UTC) for s in session_start]
-    starts["hour"] = [(m.hour, str(p)) for m, p in zip(moments, session_person, strict=True)]
-    starts["weekday"] = [
-        (m.weekday(), str(p)) for m, p in zip(moments, session_person, strict=True)
-    ]
+    hours = ((begin // 3600) % 24).astype(int).tolist()
+    weekdays = ((begin // 86400 + 3) % 7).astype(int).tolist()  # 1970-01-01 was a Thursday
+    names = [str(p) for p in person.tolist()]
+    starts["hour"] = list(zip(hours, names, strict=True))
+    starts["weekday"] = list(zip(weekdays, names, strict=True))
     return persons, starts
 
 
