@@ -10,6 +10,7 @@ from learnledger.errors import NotFoundError, PermissionDeniedError, ValidationE
 from learnledger.governance.actors import Actor, Role
 from learnledger.governance.consent import ANALYTICS
 from learnledger.insights.diagnostics import (
+    ItemRules,
     Viewer,
     aggregate_population,
     audience_profile,
@@ -18,6 +19,8 @@ from learnledger.insights.diagnostics import (
     engagement_patterns,
     individual_population,
     item_analysis,
+    items_to_fix,
+    module_drop_offs,
     population,
     skill_gap_report,
 )
@@ -90,8 +93,6 @@ def test_item_analysis_is_the_same_from_item_responses_and_from_xapi(course: Eng
 
 
 def test_item_flags_name_the_reason(course: Engine) -> None:
-    from learnledger.insights.diagnostics import ItemRules
-
     analysis = item_analysis(
         course, "A", population(), min_group_size=K, rules=ItemRules(too_easy=0.7, min_attempts=5)
     )
@@ -190,3 +191,12 @@ def test_access_narrows_managers_and_refuses_others_programmes(course: Engine) -
     report = skill_gap_report(course, own, level="person", min_group_size=K)
     assert {g.person_id for g in report.persons} == {"P03"}
     assert identified
+
+
+def test_hotspots_collect_flagged_modules_and_items(course: Engine) -> None:
+    drops = module_drop_offs(course, population(), min_group_size=K)
+    assert [(d.course_id, d.step.module_id) for d in drops] == [("C", "M2"), ("C", "M1")]
+    flags = items_to_fix(
+        course, population(), min_group_size=K, rules=ItemRules(too_easy=0.7, min_attempts=5)
+    )
+    assert ("A", "I1") in {(f.assessment_id, f.item) for f in flags}

@@ -9,6 +9,8 @@ Public API (each returns a typed, frozen result with ``summary()`` and ``tables(
 - `compare_segments` -> `SegmentComparison`
 - `engagement_patterns` -> `EngagementPatterns`
 - `audience_profile` -> `AudienceProfile`
+- across many courses and tests (for recommendations): `module_drop_offs` ->
+  list of `ModuleDropOff`, `items_to_fix` -> list of `ItemFlag`
 
 Who is counted is a `Population` (`population`, or `aggregate_population` /
 `individual_population` for a viewer's scope). Statistics live in `reliability` and
@@ -29,6 +31,7 @@ from learnledger.insights.diagnostics.funnel import (
     FunnelStep,
     course_funnel,
 )
+from learnledger.insights.diagnostics.hotspots import ModuleDropOff, items_to_fix, module_drop_offs
 from learnledger.insights.diagnostics.items import ItemAnalysis, ItemFlag, ItemRules, item_analysis
 from learnledger.insights.diagnostics.population import Population, population
 from learnledger.insights.diagnostics.report import as_dict
@@ -48,6 +51,7 @@ __all__ = [
     "ItemAnalysis",
     "ItemFlag",
     "ItemRules",
+    "ModuleDropOff",
     "PersonSkillLevel",
     "Population",
     "SegmentComparison",
@@ -61,6 +65,8 @@ __all__ = [
     "engagement_patterns",
     "individual_population",
     "item_analysis",
+    "items_to_fix",
+    "module_drop_offs",
     "person_skill_levels",
     "population",
     "skill_gap_report",
