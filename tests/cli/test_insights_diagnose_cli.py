@@ -85,3 +85,17 @@ def test_bad_input_is_named(demo_url: str) -> None:
         ],
     )
     assert result.exit_code != 0
+
+
+def test_person_level_rows_on_request(demo_url: str) -> None:
+    gaps = list(
+        csv.DictReader(
+            io.StringIO(_run(demo_url, "skill-gaps", "--level", "person", "--format", "csv"))
+        )
+    )
+    assert {"person_id", "skill_id", "required", "current", "status"} <= set(gaps[0])
+    assert {row["status"] for row in gaps} <= {"below", "met", "not rated"}
+    people = json.loads(
+        _run(demo_url, "engagement", "--people", "--table", "people", "--format", "json")
+    )
+    assert people["tables"]["people"][0]["sessions"] >= 1
