@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from learnledger.insights.diagnostics.distractors import option_shares
 from learnledger.insights.diagnostics.suppression import (
     hidden_set_is_safe,
+    inner_sum_is_safe,
     protect_partition,
     visible_reaches,
 )
@@ -68,3 +69,14 @@ def test_distractor_counts_never_isolate_a_small_group(answers: list[str], k: in
     if len(hidden) < len(wrong):  # empty options are published, so hidden ones hold 1+
         assert len(hidden) >= 2
         assert sum(hidden) > len(hidden)
+
+
+def test_a_second_breakdown_of_the_stoppers_may_not_split_the_hidden_cells() -> None:
+    # not started 2 (hidden), module 1: 10, module 2: 4 (hidden), completed 20. The hidden
+    # pair is safe (6 people), but a breakdown of exactly the stoppers (modules 1-2) would
+    # give 14, hence module 2 = 4 and not started = 2.
+    cells = [(2, True), (10, False), (4, True), (20, False)]
+    assert not inner_sum_is_safe(cells, range(1, 3), 5)
+    assert inner_sum_is_safe(
+        [(0, False), (10, False), (4, True), (3, True), (20, False)], range(1, 4), 5
+    )

@@ -18,7 +18,10 @@
 
 Privacy: every split is a partition of a group of people and passes `protect_partition`
 (small cells and their complements hidden); the running counts are published only where
-`visible_reaches` allows.
+`visible_reaches` allows. The breakdowns overlap, so: the last-activity breakdown (whose total
+is the people who stopped at a module) is hidden entirely when that total would isolate a
+small part of the hidden module cells (`inner_sum_is_safe`), and a video's bands (whose total
+is nearly the people reaching its module) only show when that module's reach is published.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from learnledger.insights.diagnostics.activity_names import activity_names
 from learnledger.insights.diagnostics.population import Population
 from learnledger.insights.diagnostics.report import Row, rounded, rows
 from learnledger.insights.diagnostics.suppression import (
+    inner_sum_is_safe,
     protect_partition,
     suppression_reason,
     visible_reaches,
@@ -222,8 +226,18 @@ def course_funnel(
     steps = _flag(steps, chosen)
     started = total - counts.get(0, 0)
     started_ok = reach_ok[1] if len(reach_ok) > 1 else False
-    activities = _activity_stops(engine, course_iri, modules, stage, min_group_size)
-    video = _video_bands(engine, modules, people, set(stage), min_group_size)
+    # The last-activity breakdown covers exactly the people who stopped at a module: its total
+    # must not reveal a small part of the module cells hidden above; hide it all otherwise.
+    stoppers_safe = inner_sum_is_safe(
+        list(zip(stopped, suppressed, strict=True)), range(1, len(modules) + 1), min_group_size
+    )
+    activities = _activity_stops(
+        engine, course_iri, modules, stage, min_group_size, hide_all=not stoppers_safe
+    )
+    # A video's viewers are (nearly) the people reaching its module: show its bands only where
+    # that module's reach is published.
+    shown_videos = {s.module_id for s in steps if s.reached is not None}
+    video = _video_bands(engine, modules, people, set(stage), min_group_size, shown_videos)
     return CourseFunnel(
         course_id=course_id,
         course=course_name,
@@ -270,6 +284,8 @@ def _activity_stops(
     modules: list[tuple[Any, ...]],
     stage: dict[str, int],
     min_group_size: int,
+    *,
+    hide_all: bool,
 ) -> list[ActivityStop]:
     stoppers = sorted(p for p, s in stage.items() if s > 0)
     module_of = {str(m[4]): str(m[0]) for m in modules if m[4]}
@@ -300,6 +316,8 @@ def _activity_stops(
     cells = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     total = len(last)
     hidden, total_hidden = protect_partition(cells, total, min_group_size)
+    if hide_all:
+        hidden, total_hidden = dict.fromkeys(hidden, True), True
     names = activity_names(engine, [a for a, _ in cells])
     module_names = {str(m[4]): str(m[1]) for m in modules if m[4]}
     result = []
@@ -327,6 +345,7 @@ def _video_bands(
     people: Population,
     entrants: set[str],
     min_group_size: int,
+    shown_modules: set[str],
 ) -> list[VideoBand]:
     in_pop, params = people.condition("le.person_id")
     bands: list[VideoBand] = []
@@ -354,8 +373,15 @@ def _video_bands(
             key = str(person)
             if pct is not None and key in positions:
                 positions[key] = max(positions[key], pct)
-        bands += _bands(str(module_id), str(name), list(positions.values()), min_group_size)
+        found = _bands(str(module_id), str(name), list(positions.values()), min_group_size)
+        if str(module_id) not in shown_modules:
+            found = [_hidden_band(b) for b in found]
+        bands += found
     return bands
+
+
+def _hidden_band(band: VideoBand) -> VideoBand:
+    return VideoBand(band.module_id, band.module, band.band, band.low_pct, None, None, None, True)
 
 
 def _time_share(statement: Any) -> float | None:

@@ -19,6 +19,7 @@ from learnledger.metrics.privacy import ProtectedCell, is_small, protect, suppre
 
 __all__ = [
     "hidden_set_is_safe",
+    "inner_sum_is_safe",
     "is_small",
     "protect_partition",
     "suppression_reason",
@@ -80,3 +81,12 @@ def visible_reaches(
         if ok:
             last = index
     return visible
+
+
+def inner_sum_is_safe(suppressed_counts: Sequence[tuple[int, bool]], inner: range, k: int) -> bool:
+    """Whether the sum of the cells at positions `inner` of a published partition may become
+    known (another breakdown of exactly those people publishes its total): the hidden cells
+    inside `inner` and the hidden cells outside it must each be a safe hidden set."""
+    inside = [n for i, (n, s) in enumerate(suppressed_counts) if s and i in inner]
+    outside = [n for i, (n, s) in enumerate(suppressed_counts) if s and i not in inner]
+    return hidden_set_is_safe(inside, k) and hidden_set_is_safe(outside, k)
