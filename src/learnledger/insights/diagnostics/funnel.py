@@ -13,8 +13,8 @@
   the course's own launch/terminate statements do not count).
 - **Video positions.** For each module with xAPI video-profile statements, viewers split by
   the furthest position they reached, in 10 % bands, from the progress extension
-  (``learning_events.progress``) or, when a statement has none, the ``time`` (or ``time-to``)
-  extension over the ``length`` context extension.
+  (``learning_events.progress``) or, for viewers none of whose statements carry it, the
+  ``time`` (or ``time-to``) extension over the ``length`` context extension.
 
 Privacy: every split is a partition of a group of people and passes `protect_partition`
 (small cells and their complements hidden); the running counts are published only where
@@ -353,6 +353,7 @@ def _video_bands(
         if not iri:
             continue
         positions: dict[str, float] = {}
+        without_progress: list[str] = []
         for person, progress in engine.fetch_all(
             "SELECT le.person_id, max(le.progress) FROM learning_events le "
             f"WHERE le.activity_id = ? AND le.verb_id LIKE ? AND {in_pop} "
@@ -361,23 +362,36 @@ def _video_bands(
         ):
             if str(person) in entrants:
                 positions[str(person)] = float(progress) if progress is not None else 0.0
+                if progress is None:
+                    without_progress.append(str(person))
         if not positions:
             continue
-        for person, statement in engine.fetch_all(
-            "SELECT le.person_id, s.statement FROM learning_events le JOIN xapi_statements s "
-            "ON s.statement_id = le.event_id WHERE le.activity_id = ? AND le.verb_id LIKE ? "
-            f"AND le.progress IS NULL AND {in_pop}",
-            [iri, VIDEO_VERBS, *params],
-        ):
-            pct = _time_share(statement)
-            key = str(person)
-            if pct is not None and key in positions:
-                positions[key] = max(positions[key], pct)
+        for person, pct in _time_positions(engine, iri, sorted(without_progress)):
+            positions[person] = max(positions[person], pct)
         found = _bands(str(module_id), str(name), list(positions.values()), min_group_size)
         if str(module_id) not in shown_modules:
             found = [_hidden_band(b) for b in found]
         bands += found
     return bands
+
+
+def _time_positions(engine: Engine, iri: str, persons: list[str]) -> list[tuple[str, float]]:
+    """(person, percent) from the time and length extensions of the video statements of
+    people none of whose statements on it carried a progress extension."""
+    found: list[tuple[str, float]] = []
+    for lo in range(0, len(persons), 500):
+        chunk = persons[lo : lo + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for person, statement in engine.fetch_all(
+            "SELECT le.person_id, s.statement FROM learning_events le JOIN xapi_statements s "
+            "ON s.statement_id = le.event_id WHERE le.activity_id = ? AND le.verb_id LIKE ? "
+            f"AND le.person_id IN ({marks})",
+            [iri, VIDEO_VERBS, *chunk],
+        ):
+            pct = _time_share(statement)
+            if pct is not None:
+                found.append((str(person), pct))
+    return found
 
 
 def _hidden_band(band: VideoBand) -> VideoBand:
