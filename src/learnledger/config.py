@@ -171,6 +171,17 @@ class Settings(BaseSettings):
     metrics_dir: str | None = Field(
         None, description="Directory of the user's own metric definition YAML files."
     )
+    session_gap_minutes: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="Minutes without a learning event that end a session (engagement patterns).",
+    )
+    comparison_correction: Literal["holm", "bh"] = Field(
+        "holm",
+        description="Correction for multiple comparisons in segment comparisons: holm "
+        "(family-wise error rate) or bh (Benjamini-Hochberg, false discovery rate).",
+    )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
     recommendations: RecommendationSettings = Field(
         default_factory=RecommendationSettings, description="Recommendation thresholds."

@@ -11,13 +11,20 @@ import pytest
 
 from learnledger.errors import NotFoundError, PermissionDeniedError
 from learnledger.governance.actors import Actor, Role
-from learnledger.metrics.team_view import RiskRules, risk_reasons, team_view
+from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
+from learnledger.metrics.team_view import RiskRules, risk_reasons
+from learnledger.metrics.team_view import team_view as metrics_team_view
 from learnledger.storage import Migrator
 from learnledger.storage.engine import Engine
 
 TODAY = dt.date(2026, 6, 1)
 MANAGER = Actor("u-m", Role.MANAGER, org_unit_id="OU-T", person_id="M")
 ADMIN = Actor("u-a", Role.ADMIN)
+
+
+def team_view(engine: Engine, actor: Actor, **options: Any) -> Any:
+    """The team view with the diagnostics' skill-gap rule, as the web app builds it."""
+    return metrics_team_view(engine, actor, skill_levels=person_skill_levels, **options)
 
 
 def _insert(engine: Engine, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -88,6 +88,18 @@ def _organisation(database_url: str) -> None:
                 }
             ),
         )
+        engine.bulk_insert(
+            "assessments",
+            pa.table(
+                {
+                    "assessment_id": ["ASM-1", "ASM-2"],
+                    "course_id": ["C-1", "C-2"],
+                    "programme_id": ["PRG-1", "PRG-2"],
+                    "name": ["Leading check", "Selling check"],
+                    "kind": ["post", "post"],
+                }
+            ),
+        )
         enrolled = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
         rows = [(p, "C-1" if i % 2 else "C-2") for i, p in enumerate(ids)]
         engine.bulk_insert(

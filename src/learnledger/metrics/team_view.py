@@ -19,17 +19,18 @@ At-risk rules (a person is *at risk* when any holds; `RiskRules` sets the thresh
   count: they measure the starting point, before training. The latest score shown is of the
   same assessments.
 
-Skill gaps compare each person's *current level* of every skill their role requires
-(``role_skill_requirements``) with the required level. The current level is the mean of the
-ratings on the person's latest rating day for that skill (``proficiency_ratings``, any rater).
-A requirement with no rating is *not rated*, not a gap of unknown size.
+Skill gaps come from the diagnostics' skill-gap rule (`learnledger.insights.diagnostics.
+skill_gaps.person_skill_levels`: the current level is the mean of the ratings on the person's
+latest rating day, compared with the role's required level; no rating is *not rated*). The
+metric layer sits below insights, so the caller passes that rule in as `skill_levels`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from learnledger.errors import NotFoundError, PermissionDeniedError
 from learnledger.governance.access import (
@@ -60,6 +61,38 @@ _BRANCHES = (
     "UNION ALL SELECT o.org_unit_id, b.branch FROM org_units o JOIN below b "
     "ON o.parent_id = b.org_unit_id) SELECT org_unit_id, branch FROM below"
 )
+
+
+class SkillLevel(Protocol):
+    """One person's standing in one required skill, as the skill-gap rule reports it."""
+
+    @property
+    def person_id(self) -> str: ...
+    @property
+    def given_name(self) -> str | None: ...
+    @property
+    def family_name(self) -> str | None: ...
+    @property
+    def skill_id(self) -> str: ...
+    @property
+    def skill(self) -> str: ...
+    @property
+    def required(self) -> float: ...
+    @property
+    def current(self) -> float | None: ...
+    @property
+    def gap(self) -> float | None: ...
+    @property
+    def rated_on(self) -> dt.date | None: ...
+
+
+class SkillLevelReader(Protocol):
+    """The skill-gap rule: the required skills of the people a SQL condition on ``people p``
+    selects, keeping only gaps and unrated requirements when `only_gaps`."""
+
+    def __call__(
+        self, engine: Engine, people_condition: str, params: list[Any], *, only_gaps: bool
+    ) -> Sequence[SkillLevel]: ...
 
 
 @dataclass(frozen=True)
@@ -228,6 +261,7 @@ def team_view(
     engine: Engine,
     actor: Actor,
     *,
+    skill_levels: SkillLevelReader,
     org_unit_id: str | None = None,
     today: dt.date | None = None,
     rules: RiskRules | None = None,
@@ -235,7 +269,8 @@ def team_view(
 ) -> TeamView:
     """The team of `org_unit_id` (default: the actor's own unit) as `actor` may see it on
     `today` (default: today, UTC); see the module docstring. An admin who names no unit gets
-    the root's units with their headcounts only (`TeamView.choosing`)."""
+    the root's units with their headcounts only (`TeamView.choosing`). `skill_levels` is the
+    skill-gap rule (`learnledger.insights.diagnostics.person_skill_levels`)."""
     unit = team_unit(engine, actor, org_unit_id)
     day = today or dt.datetime.now(dt.UTC).date()
     chosen = rules or RiskRules()
@@ -254,7 +289,7 @@ def team_view(
     shown_params: list[Any] = [unit, actor.person_id or "", *excluded.params]
     members = _members(engine, shown, shown_params, day, chosen)
     view.excluded_for_consent = view.people_in_scope - len(members)
-    view.gaps = _gaps(engine, shown, shown_params)
+    view.gaps = _gaps(skill_levels, engine, shown, shown_params)
     gaps_per_person: dict[str, int] = {}
     for gap in view.gaps:
         if gap.gap is not None:
@@ -362,43 +397,22 @@ ORDER BY t.person_id"""
     return members
 
 
-def _gaps(engine: Engine, shown: str, params: list[Any]) -> list[SkillGap]:
-    sql = f"""
-WITH team AS (SELECT p.person_id, p.given_name, p.family_name, p.role_id
-              FROM people p WHERE {shown}),
-needs AS (SELECT t.person_id, t.given_name, t.family_name, q.skill_id, q.required_level
-          FROM team t JOIN role_skill_requirements q ON q.role_id = t.role_id),
-rating_day AS (SELECT r.person_id, r.skill_id, max(r.rated_on) AS rated_on
-             FROM proficiency_ratings r JOIN team t ON t.person_id = r.person_id
-             GROUP BY r.person_id, r.skill_id),
-cur AS (SELECT r.person_id, r.skill_id, avg(r.level) AS level, d.rated_on
-            FROM proficiency_ratings r JOIN rating_day d ON d.person_id = r.person_id
-             AND d.skill_id = r.skill_id AND d.rated_on = r.rated_on
-            GROUP BY r.person_id, r.skill_id, d.rated_on)
-SELECT n.person_id, n.given_name, n.family_name, n.skill_id, coalesce(s.name, n.skill_id),
-       n.required_level, c.level, c.rated_on
-FROM needs n LEFT JOIN cur c ON c.person_id = n.person_id AND c.skill_id = n.skill_id
-LEFT JOIN skills s ON s.skill_id = n.skill_id
-WHERE c.level IS NULL OR c.level < n.required_level
-ORDER BY n.person_id, n.skill_id"""
-    gaps = []
-    for pid, given, family, skill_id, skill, required, level, rated_on in engine.fetch_all(
-        sql, params
-    ):
-        current = round(float(level), 2) if level is not None else None
-        gaps.append(
-            SkillGap(
-                person_id=str(pid),
-                name=" ".join(part for part in (given, family) if part) or None,
-                skill_id=str(skill_id),
-                skill=str(skill),
-                required=float(required),
-                current=current,
-                gap=round(float(required) - current, 2) if current is not None else None,
-                rated_on=rated_on,
-            )
+def _gaps(
+    skill_levels: SkillLevelReader, engine: Engine, shown: str, params: list[Any]
+) -> list[SkillGap]:
+    return [
+        SkillGap(
+            person_id=level.person_id,
+            name=" ".join(part for part in (level.given_name, level.family_name) if part) or None,
+            skill_id=level.skill_id,
+            skill=level.skill,
+            required=level.required,
+            current=level.current,
+            gap=level.gap,
+            rated_on=level.rated_on,
         )
-    return gaps
+        for level in skill_levels(engine, shown, params, only_gaps=True)
+    ]
 
 
 def _team_skills(gaps: list[SkillGap]) -> list[TeamSkill]:

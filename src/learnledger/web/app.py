@@ -31,6 +31,7 @@ from learnledger.web import (
     routes_executive,
     routes_explorer,
     routes_insights_recommendations,
+    routes_insights_diagnostics,
     routes_people_views,
     routes_programme,
 )
@@ -120,6 +121,7 @@ def app_routes() -> list[Route]:
         *routes_explorer.ROUTES,
         *routes_people_views.ROUTES,
         *routes_insights_recommendations.ROUTES,
+        *routes_insights_diagnostics.ROUTES,
     ]
 
 

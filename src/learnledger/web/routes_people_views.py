@@ -30,6 +30,7 @@ from learnledger.governance.steward_view import OperationalReaders, steward_view
 from learnledger.identity.report import identity_report
 from learnledger.identity.rule_store import rules_in_force
 from learnledger.ingest.runs import list_runs
+from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
 from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine
@@ -50,6 +51,7 @@ async def team(request: Request) -> Response:
             team_view,
             request.app.state.engine,
             actor,
+            skill_levels=person_skill_levels,
             org_unit_id=request.query_params.get("org_unit") or None,
             consent_opt_in=INDIVIDUAL_REPORTING in settings.consent_opt_in_purposes,
         )
