@@ -30,8 +30,8 @@ from learnledger.web import (
     pages,
     routes_executive,
     routes_explorer,
-    routes_insights_recommendations,
     routes_insights_diagnostics,
+    routes_insights_recommendations,
     routes_people_views,
     routes_programme,
 )
