@@ -127,9 +127,12 @@ def test_access_narrows_managers_and_programme_owners_and_refuses_learners(
     with pytest.raises(PermissionDeniedError, match="outside"):
         forecast_for(engine, manager, ForecastRequest(as_of=AS_OF, quarters=1, org_unit_id="OU-B"))
     owner = Actor("u2", Role.PROGRAMME_OWNER, programme_ids=frozenset({"PRG-X"}))
-    assert [r.skill_id for r in forecast_for(engine, owner, request).rows] == ["SK-X"]
+    owned = forecast_for(engine, owner, request)
+    assert [r.skill_id for r in owned.rows] == ["SK-X"]
+    assert [o["offer_id"] for o in owned.offers] == ["PRG-X"]
     other = Actor("u3", Role.PROGRAMME_OWNER, programme_ids=frozenset({"PRG-OTHER"}))
     assert forecast_for(engine, other, request).rows == []
+    assert forecast_for(engine, other, request).offers == []
     assert forecast_for(engine, Actor("u4", Role.EXECUTIVE), request).rows[0].headcount == 6
     for role in (Role.LEARNER, Role.AUDITOR):
         with pytest.raises(PermissionDeniedError):

@@ -35,6 +35,7 @@ from learnledger.web import (
     routes_programme,
 )
 from learnledger.web.cache_warmer import start_cache_warmer
+from learnledger.web.maturity_cache import MaturityCache
 from learnledger.web.routes_executive import ExecutiveCache
 from learnledger.web.security import SessionMiddleware, refusal
 from learnledger.web.xapi import xapi_mount
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.audit = audit
         app.state.pseudonymiser = Pseudonymiser(keys, settings.pseudonym_key_version)
         app.state.executive_cache = ExecutiveCache()
+        app.state.maturity_cache = MaturityCache()
         app.state.sessions = SessionManager(
             engine,
             keys,

@@ -36,7 +36,6 @@ from learnledger.impact.executive import (
     executive_overview,
     programme_rois,
 )
-from learnledger.insights.maturity import assessment_for
 from learnledger.metrics.catalogue import load_catalogue
 from learnledger.metrics.data_version import data_version
 from learnledger.metrics.runner import RunContext
@@ -126,12 +125,7 @@ async def executive(request: Request) -> Response:
         request.app.state.executive_cache.overview, request.app.state.engine, settings, wanted
     )
     maturity = await run_in_threadpool(
-        lambda: assessment_for(
-            request.app.state.engine,
-            actor,
-            min_group_size=settings.min_group_size,
-            consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
-        )
+        request.app.state.maturity_cache.assessment, request.app.state.engine, actor, settings
     )
     context = {**context, "maturity": maturity.as_dict()}
     page = executive_page(context, wanted)

@@ -22,7 +22,6 @@ from learnledger.config import Settings
 from learnledger.errors import ValidationError
 from learnledger.governance.access import Capability
 from learnledger.governance.consent import ANALYTICS
-from learnledger.insights.maturity import assessment_for
 from learnledger.insights.workforce import COLUMNS, ForecastRequest, forecast_for
 from learnledger.web.rendering import csv_response, json_response
 from learnledger.web.security import audit_request, guarded, guarded_actor
@@ -75,14 +74,11 @@ async def workforce_forecast(request: Request) -> Response:
 @guarded(Capability.VIEW_AGGREGATES)
 async def maturity(request: Request) -> Response:
     """The learning-analytics maturity assessment (organisation-wide roles only)."""
-    settings: Settings = request.app.state.settings
     result = await run_in_threadpool(
-        lambda: assessment_for(
-            request.app.state.engine,
-            guarded_actor(request),
-            min_group_size=settings.min_group_size,
-            consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
-        )
+        request.app.state.maturity_cache.assessment,
+        request.app.state.engine,
+        guarded_actor(request),
+        request.app.state.settings,
     )
     return json_response(result.as_dict())
 

@@ -21,6 +21,10 @@ def test_the_overview_carries_the_maturity_assessment(
     # The demo has no saved views yet: analysis is the next level, and the step says how.
     assert (maturity["level"], maturity["level_name"]) == (1, "reporting")
     assert [s["key"] for s in maturity["next_steps"]] == ["analyses_in_use"]
+    cache = executive.app.state.maturity_cache  # type: ignore[attr-defined]
+    runs = cache.runs
+    assert executive.get("/api/insights/maturity").json() == api
+    assert cache.runs == runs  # nothing changed: the kept assessment answers
     page = executive.get("/executive", headers={"accept": "text/html"})
     assert 'id="maturity-level"' in page.text
     assert "Level 1 of 5: reporting" in page.text
@@ -36,7 +40,10 @@ def test_saving_a_view_moves_the_organisation_up(sign_in: Callable[[str], TestCl
               "metric": "enrolments", "display": "bar"},
     )  # fmt: skip
     assert saved.status_code == 200, saved.text[:300]
+    cache = analyst.app.state.maturity_cache  # type: ignore[attr-defined]
+    runs = cache.runs
     maturity = analyst.get("/api/insights/maturity").json()
+    assert cache.runs == runs + 1  # a new saved view: assessed again
     assert maturity["level"] >= 2
     assert "analyses_in_use" not in [s["key"] for s in maturity["next_steps"]]
     in_use = next(c for c in maturity["criteria"] if c["key"] == "analyses_in_use")

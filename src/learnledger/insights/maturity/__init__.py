@@ -7,6 +7,7 @@ from learnledger.insights.maturity.assessment import (
     MaturityAssessment,
     assess_maturity,
     assessment_for,
+    require_organisation_view,
 )
 from learnledger.insights.maturity.criteria import CRITERIA, LEVELS
 
@@ -18,4 +19,5 @@ __all__ = [
     "MaturityAssessment",
     "assess_maturity",
     "assessment_for",
+    "require_organisation_view",
 ]

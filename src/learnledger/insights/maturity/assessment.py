@@ -113,6 +113,12 @@ def assess_maturity(
     return MaturityAssessment(moment, reached, LEVELS[reached], levels, results, steps)
 
 
+def require_organisation_view(actor: Actor) -> None:
+    """Raise PermissionDeniedError unless `actor` may see the organisation-wide assessment."""
+    if require(actor, Capability.VIEW_AGGREGATES).scope.kind is not ScopeKind.ALL:
+        raise PermissionDeniedError(REFUSED)
+
+
 def assessment_for(
     engine: Engine,
     actor: Actor,
@@ -122,8 +128,7 @@ def assessment_for(
     consent_opt_in: bool = False,
 ) -> MaturityAssessment:
     """The assessment, for organisation-wide roles only (PermissionDeniedError otherwise)."""
-    if require(actor, Capability.VIEW_AGGREGATES).scope.kind is not ScopeKind.ALL:
-        raise PermissionDeniedError(REFUSED)
+    require_organisation_view(actor)
     return assess_maturity(
         engine, at=at, min_group_size=min_group_size, consent_opt_in=consent_opt_in
     )

@@ -4,7 +4,7 @@
 - manager: their org subtree only — people in it and the plan rows of units in it; asking for
   a unit outside it is refused;
 - programme owner: organisation-wide, but only the skills their programmes teach (the supply
-  their programmes feed);
+  their programmes feed), and the completion rates and gains of their own programmes only;
 - learner, auditor: refused (they may not see aggregates).
 
 Every figure still passes the minimum group size (see `forecast`).
@@ -50,7 +50,7 @@ def scoped_request(engine: Engine, actor: Actor, request: ForecastRequest) -> Fo
             skills = {str(r[0]) for r in rows}
         if request.skills is not None:
             skills &= request.skills
-        return replace(request, skills=frozenset(skills))
+        return replace(request, skills=frozenset(skills), visible_offers=frozenset(programmes))
     return request
 
 

@@ -60,6 +60,9 @@ class ForecastRequest:
     org_unit_id: str | None = None
     plan_name: str | None = None
     skills: frozenset[str] | None = None
+    #: Offers whose completion rate and gains may be shown (None: all); the supply still
+    #: counts everyone's training.
+    visible_offers: frozenset[str] | None = None
     fiscal_start: int = 1
     min_group_size: int = 5
     consent_opt_in: bool = False
@@ -158,21 +161,22 @@ def forecast_supply(engine: Engine, request: ForecastRequest) -> WorkforceForeca
         for q in quarters
     ]
     taught = {r.skill_id for r in reqs}
+    shown = {
+        k: o
+        for k, o in offers.items()
+        if o.skills & taught and (request.visible_offers is None or k in request.visible_offers)
+    }
     return WorkforceForecast(
         as_of=request.as_of,
         quarters=[q.label for q in quarters],
         plan_name=plan_name,
         scope=_scope_label(request),
         rows=cells,
-        offers=[
-            o.as_dict()
-            for o in sorted(offers.values(), key=lambda o: o.offer_id)
-            if o.skills & taught
-        ],
+        offers=[shown[k].as_dict() for k in sorted(shown)],
         min_group_size=request.min_group_size,
         interval=request.interval,
         consent_excluded=excluded_count(engine, ANALYTICS, moment, opt_in=request.consent_opt_in),
-        notes=_notes(request, plan_name, cells, offers),
+        notes=_notes(request, plan_name, cells, shown),
     )
 
 
@@ -250,9 +254,12 @@ def _cell(
             unrated += 1
         elif level >= req.required_level:
             meeting += 1
-        p, counted = meeting_probability(
-            level, req.required_level, training.get(m.person_id, []), req.skill_id, end
-        )
+            supply += 1.0
+            continue
+        offers = training.get(m.person_id)
+        if offers is None:  # most people: no open training, so no chance before rating
+            continue
+        p, counted = meeting_probability(level, req.required_level, offers, req.skill_id, end)
         in_training += counted
         supply += p
         variance += p * (1.0 - p)

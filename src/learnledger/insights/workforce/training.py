@@ -152,36 +152,27 @@ def _completion(
     consent: ExclusionQuery,
     min_group_size: int,
 ) -> None:
-    sql = f"""SELECT co.offer_id, e.person_id, e.status, e.enrolled_at, e.completed_at
+    sql = f"""SELECT co.offer_id, COUNT(DISTINCT e.person_id),
+       SUM(CASE WHEN e.status = 'completed' THEN 1 ELSE 0 END), COUNT(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE
+         WHEN e.status = 'completed' AND e.completed_at >= e.enrolled_at
+         THEN EXTRACT(EPOCH FROM e.completed_at) - EXTRACT(EPOCH FROM e.enrolled_at) END)
 FROM enrolments e JOIN ({_COURSE_OFFERS}) co ON co.course_id = e.course_id
 WHERE e.status IN ('completed', 'failed', 'withdrawn') AND e.enrolled_at <= ?
-  AND e.person_id NOT IN ({consent.sql})"""
+  AND e.person_id NOT IN ({consent.sql})
+GROUP BY co.offer_id"""
     moment = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
-    people: dict[str, set[str]] = {}
-    counts: dict[str, list[int]] = {}
-    durations: dict[str, list[float]] = {}
-    for offer_id, person_id, status, enrolled_at, completed_at in engine.fetch_all(
+    for offer_id, people, done, total, median_seconds in engine.fetch_all(
         sql, [moment, *consent.params]
     ):
-        key = str(offer_id)
-        if key not in offers:
+        offer = offers.get(str(offer_id))
+        if offer is None:
             continue
-        people.setdefault(key, set()).add(str(person_id))
-        tally = counts.setdefault(key, [0, 0])
-        tally[1] += 1
-        if status == "completed":
-            tally[0] += 1
-            if completed_at is not None and completed_at >= enrolled_at:
-                durations.setdefault(key, []).append(
-                    (completed_at - enrolled_at).total_seconds() / 86_400
-                )
-    for key, offer in offers.items():
-        offer.closed = len(people.get(key, ()))
+        offer.closed = int(people)
         if offer.closed >= min_group_size:
-            done, total = counts[key]
-            offer.completion_rate = done / total
-            if durations.get(key):
-                offer.median_days = statistics.median(durations[key])
+            offer.completion_rate = int(done) / int(total)
+            if median_seconds is not None:
+                offer.median_days = float(median_seconds) / 86_400
 
 
 def _gains(
