@@ -71,6 +71,13 @@ def test_impact_run_prints_every_method_and_the_conservative_choice(
     payload = orjson.loads(as_json.output)
     assert payload["chosen"]["method"] == "staggered_did"
     assert payload["chosen"]["interval"]["low"] < 3.0 < payload["chosen"]["interval"]["high"]
+    with open_engine(url) as engine:
+        runs = engine.fetch_all(
+            "SELECT target, details FROM audit_events WHERE action = 'impact_run' ORDER BY seq"
+        )
+    assert [target for target, _ in runs] == ["programme:PRG-A", "programme:PRG-A"]
+    last = orjson.loads(runs[-1][1])
+    assert (last["chosen"], last["isolated"], last["roi"]) == ("staggered_did", True, False)
 
 
 def test_roi_converts_the_effect_and_reports_the_figures(

@@ -12,15 +12,19 @@ from rich.table import Table
 from learnledger.cli.common import console, engine_for, fail, settings_from
 from learnledger.config import Settings
 from learnledger.errors import LearnLedgerError
+from learnledger.governance.actors import cli_actor
+from learnledger.governance.audit import AuditLog
 from learnledger.governance.consent import ANALYTICS
+from learnledger.governance.keys import load_key_ring
 from learnledger.impact.checklist import RoiChecklist, roi_checklist
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.monetisation import VALUE_BASES, MoneyConversion
 from learnledger.impact.panels import UNIT_THRESHOLD
 from learnledger.impact.planning import achieved_power, required_sample_size
 from learnledger.impact.roi_service import RoiReport, kpi_conversion, programme_roi
+from learnledger.impact.run_record import record_impact_run
 from learnledger.impact.service import ALL_METHODS, ImpactReport, ImpactRequest, run_impact
-from learnledger.storage import Migrator
+from learnledger.storage import Engine, Migrator
 
 app = typer.Typer(help="Isolate a programme's effect; plan a pilot.", no_args_is_help=True)
 
@@ -195,6 +199,7 @@ def run(
     with engine_for(settings_from(ctx)) as engine:
         Migrator(engine).migrate()
         report = run_impact(engine, request)
+        _record(settings_from(ctx), engine, report, roi=False)
     if output is OutputFormat.json:
         console.print_json(orjson.dumps(report.as_json()).decode())
         return
@@ -319,6 +324,7 @@ def roi(
             assert value_per_unit is not None
             conversion = MoneyConversion(value_per_unit, basis, currency)
         report = programme_roi(engine, request, conversion, hurdle_percent=hurdle)
+        _record(settings_from(ctx), engine, report.impact, roi=True)
         steps = roi_checklist(engine, program, report) if checklist is not None else None
     if steps is not None and checklist is not None:
         _print_checklist(steps, checklist)
@@ -327,6 +333,12 @@ def roi(
         console.print_json(orjson.dumps(report.as_json()).decode())
         return
     _print_roi(report)
+
+
+def _record(settings: Settings, engine: Engine, report: ImpactReport, *, roi: bool) -> None:
+    """Leave the run in the audit log (the maturity assessment reads it)."""
+    audit = AuditLog(engine, load_key_ring(settings))
+    record_impact_run(audit, cli_actor().audit_name, report, roi=roi)
 
 
 def _print_impact(report: ImpactReport) -> None:

@@ -33,6 +33,7 @@ from learnledger.demo.assessments import (
 from learnledger.demo.costs import CostRows, programme_costs
 from learnledger.demo.enrolment import LearningPlan, plan_learning
 from learnledger.demo.ground_truth import GroundTruth, compute_ground_truth
+from learnledger.demo.headcount import headcount_plans
 from learnledger.demo.kpis import KpiSeries, build_kpis
 from learnledger.demo.offer import Offer, build_offer
 from learnledger.demo.organisation import OrgUnits, Roster, build_roster
@@ -61,7 +62,7 @@ TABLES_WRITTEN = (
     "identities", "consent_records", "programmes", "programme_objectives", "cohorts", "courses",
     "course_modules", "enrolments", "assessments", "assessment_items", "assessment_results",
     "item_responses", "proficiency_ratings", "performance_metrics", "performance_observations",
-    "business_kpis", "kpi_observations", "programme_costs",
+    "business_kpis", "kpi_observations", "programme_costs", "headcount_plans",
 )  # fmt: skip
 STAGE_GENERATE = "Generating the company"
 STAGE_TABLES = "Writing tables"
@@ -71,6 +72,8 @@ STAGE_INDEXES = "Indexing xAPI statements"
 LOAD_CHUNK = 100_000
 _STREAM_RUNS = 10
 _ASSESSMENT_TABLES = ("assessment", "item_", "proficiency")
+#: Tables the demo writes since after its first release, in the order they were added.
+_LATER_TABLES = ("headcount_plans",)
 
 
 @dataclass
@@ -234,6 +237,7 @@ def _table_writes(c: Company) -> Iterator[tuple[str, pa.Table]]:
     yield "business_kpis", tl.business_kpis(scenario)
     yield "kpi_observations", tl.kpi_observations(scenario, c.kpis, c.units, timeline)
     yield "programme_costs", tl.programme_costs(scenario, c.costs)
+    yield "headcount_plans", headcount_plans(scenario, timeline, c.units, roster, c.seed)
 
 
 def _write_tables(
@@ -304,8 +308,10 @@ def _record_import_runs(
         "business_kpis": "bi",
         "kpi_observations": "bi",
         "data_sources": "demo",
+        "headcount_plans": "hris",
     }
-    names = sorted(loaded)
+    # Tables added to the demo later come last, so the earlier tables' runs keep their ids.
+    names = sorted(set(loaded) - set(_LATER_TABLES)) + [x for x in _LATER_TABLES if x in loaded]
     n = len(names)
     start = int(day_to_ms(np.array([timeline.end_day]))[0]) + 86_400_000 + 2 * 3_600_000
     begin = np.array([start + i * 60_000 for i in range(n)], dtype=np.int64)

@@ -66,4 +66,5 @@ EXPORT_FILES: tuple[ExportFile, ...] = (
     ExportFile("bi/kpi_catalogue.csv", "demo_kpi_catalogue", "bi"),
     ExportFile("{source}/kpi_monthly.csv", "demo_kpi_monthly"),
     ExportFile("finance/programme_costs.csv", "demo_programme_costs", "finance"),
+    ExportFile("hris/headcount_plan.csv", "demo_headcount_plans", "hris"),
 )

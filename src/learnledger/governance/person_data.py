@@ -116,6 +116,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "business_kpis": "definitions of KPIs",
     "kpi_observations": "KPI values of org units and programmes",
     "programme_costs": "programme costs",
+    "headcount_plans": "planned headcount per role, org unit and quarter",
     "lrs_counters": "LRS counters",
     "xapi_activities": "Activity definitions",
     "lrs_credentials": "credentials of xAPI client applications",

@@ -31,11 +31,13 @@ from learnledger.web import (
     routes_executive,
     routes_explorer,
     routes_insights_diagnostics,
+    routes_insights_planning,
     routes_insights_recommendations,
     routes_people_views,
     routes_programme,
 )
 from learnledger.web.cache_warmer import start_cache_warmer
+from learnledger.web.maturity_cache import MaturityCache
 from learnledger.web.routes_executive import ExecutiveCache
 from learnledger.web.security import SessionMiddleware, refusal
 from learnledger.web.xapi import xapi_mount
@@ -58,6 +60,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.pseudonymiser = Pseudonymiser(keys, settings.pseudonym_key_version)
         app.state.executive_cache = ExecutiveCache()
         app.state.recommendation_cache = routes_insights_recommendations.RecommendationCache()
+        app.state.maturity_cache = MaturityCache()
         app.state.sessions = SessionManager(
             engine,
             keys,
@@ -122,6 +125,7 @@ def app_routes() -> list[Route]:
         *routes_people_views.ROUTES,
         *routes_insights_recommendations.ROUTES,
         *routes_insights_diagnostics.ROUTES,
+        *routes_insights_planning.ROUTES,
     ]
 
 

@@ -136,6 +136,10 @@ async def executive(request: Request) -> Response:
     context = await run_in_threadpool(
         request.app.state.executive_cache.overview, request.app.state.engine, settings, wanted
     )
+    maturity = await run_in_threadpool(
+        request.app.state.maturity_cache.assessment, request.app.state.engine, actor, settings
+    )
+    context = {**context, "maturity": maturity.as_dict()}
     page = executive_page(context, wanted)
     if fmt == "pdf":
         chart = page.charts.get("roi")

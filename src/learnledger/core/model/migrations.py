@@ -21,6 +21,7 @@ from learnledger.core.model.entities import (
     organisation,
     outcomes,
     views,
+    workforce,
 )
 from learnledger.core.model.entities import xapi as xapi_entities
 from learnledger.core.model.spec import CreateTable, Migration
@@ -83,6 +84,12 @@ M0007_SAVED_VIEWS = Migration(
     operations=tuple(CreateTable(entity) for entity in views.ENTITIES),
 )
 
+M0011_HEADCOUNT_PLANS = Migration(
+    id="0011_headcount_plans",
+    description="Workforce planning: planned headcount per role (and org unit) and quarter.",
+    operations=tuple(CreateTable(entity) for entity in workforce.ENTITIES),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M0001_CANONICAL_MODEL,
     M0002_LRS,
@@ -91,4 +98,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     M0005_DATASET_IMPORTS,
     M0006_GOVERNANCE,
     M0007_SAVED_VIEWS,
+    # 0008-0010 are reserved for migrations of other branches; they go here.
+    M0011_HEADCOUNT_PLANS,
 )
