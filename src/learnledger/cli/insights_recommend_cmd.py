@@ -17,6 +17,7 @@ from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
 from learnledger.insights.recommendations import default_recommenders
 from learnledger.insights.recommendations.context import RecommendationContext
+from learnledger.insights.recommendations.diagnostics_source import DiagnosticsCourseSource
 from learnledger.insights.recommendations.engine import (
     RecommendationEngine,
     RecommendationSet,
@@ -98,7 +99,9 @@ def _run(
     wanted = parse_kinds(kinds) if kinds else None
     Migrator(engine).migrate()
     context = RecommendationContext.from_settings(engine, settings)
-    recommenders = RecommendationEngine(default_recommenders())
+    recommenders = RecommendationEngine(
+        default_recommenders(course_diagnostics=DiagnosticsCourseSource.from_settings(settings))
+    )
     if not show_progress:
         return recommenders.run(context, wanted)
     with step_progress() as progress:

@@ -23,6 +23,7 @@ from learnledger.errors import ValidationError
 from learnledger.governance.access import AccessService
 from learnledger.insights.recommendations import default_recommenders
 from learnledger.insights.recommendations.context import RecommendationContext
+from learnledger.insights.recommendations.diagnostics_source import DiagnosticsCourseSource
 from learnledger.insights.recommendations.engine import (
     RecommendationEngine,
     RecommendationSet,
@@ -53,7 +54,8 @@ class RecommendationCache:
             if version == self._version and self._result is not None:
                 return self._result
             recommenders = default_recommenders(
-                programme_rois=lambda e, _opt_in: executive_cache.rois(e, settings)
+                programme_rois=lambda e, _opt_in: executive_cache.rois(e, settings),
+                course_diagnostics=DiagnosticsCourseSource.from_settings(settings),
             )
             context = RecommendationContext.from_settings(engine, settings)
             self._result = RecommendationEngine(recommenders).run(context)

@@ -64,7 +64,19 @@ def items_to_fix(
     source: str = "auto",
 ) -> list[ItemFlag]:
     """The flagged items of every assessment with items or results (or of `assessment_ids`)."""
-    chosen = assessment_ids or [
+    chosen = assessment_ids or assessments_with_responses(engine)
+    flags: list[ItemFlag] = []
+    for assessment_id in chosen:
+        analysis = item_analysis(
+            engine, assessment_id, people, min_group_size=min_group_size, source=source, rules=rules
+        )
+        flags += analysis.flags
+    return flags
+
+
+def assessments_with_responses(engine: Engine) -> list[str]:
+    """Assessments an item analysis can run on: those with items or results."""
+    return [
         str(a)
         for (a,) in engine.fetch_all(
             "SELECT assessment_id FROM assessments a WHERE EXISTS (SELECT 1 FROM "
@@ -73,10 +85,3 @@ def items_to_fix(
             "ORDER BY assessment_id"
         )
     ]
-    flags: list[ItemFlag] = []
-    for assessment_id in chosen:
-        analysis = item_analysis(
-            engine, assessment_id, people, min_group_size=min_group_size, source=source, rules=rules
-        )
-        flags += analysis.flags
-    return flags
