@@ -35,6 +35,11 @@ from learnledger.governance.access import AccessService, Capability
 from learnledger.governance.actors import Actor
 from learnledger.governance.consent import ANALYTICS
 from learnledger.impact.checklist import roi_checklist
+from learnledger.impact.checklist_template import (
+    blank_checklist_csv,
+    blank_checklist_html,
+    blank_checklist_markdown,
+)
 from learnledger.metrics.catalogue import (
     Catalogue,
     catalogue_csv,
@@ -72,6 +77,11 @@ DASHBOARD_LIMIT = 12
 _VIEW_ACTIONS = ("save", "pin", "unpin", "share", "unshare", "delete")
 _CHECKLIST_FORMATS = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
 _DEFINITION_FORMATS = {"md": "text/markdown", "csv": "text/csv"}
+_TEMPLATE_FORMATS = {
+    "md": ("text/markdown", blank_checklist_markdown),
+    "csv": ("text/csv", blank_checklist_csv),
+    "html": ("text/html", blank_checklist_html),
+}
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -198,6 +208,17 @@ async def roi_checklist_download(request: Request) -> Response:
         return json_response(checklist.as_json())
     text = checklist.as_markdown() if fmt == "md" else checklist.as_html()
     return _download(text, _CHECKLIST_FORMATS[fmt], f"roi-checklist-{programme_id}.{fmt}")
+
+
+@signed_in
+async def roi_checklist_template_download(request: Request) -> Response:
+    """The blank ROI calculator checklist to fill in before a programme (`.md`, `.csv`,
+    `.html` — printable); it holds no data, so every signed-in user may have it."""
+    fmt = str(request.path_params["fmt"])
+    if fmt not in _TEMPLATE_FORMATS:
+        raise NotFoundError(f"unknown format {fmt!r}; use md, csv or html")
+    media_type, build = _TEMPLATE_FORMATS[fmt]
+    return _download(build(), media_type, f"roi-checklist-template.{fmt}")
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -455,6 +476,11 @@ ROUTES: list[Route] = [
         "/toolkit/roi-checklist/{programme_id:str}.{fmt:str}",
         roi_checklist_download,
         name="toolkit_roi_checklist",
+    ),
+    Route(
+        "/toolkit/roi-checklist-template.{fmt:str}",
+        roi_checklist_template_download,
+        name="toolkit_roi_checklist_template",
     ),
     Route("/views.{fmt:str}", views_page, methods=["GET"], name="views_twin"),
     Route("/views", views_page, methods=["GET"], name="views"),

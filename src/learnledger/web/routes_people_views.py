@@ -33,7 +33,7 @@ from learnledger.ingest.runs import list_runs
 from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine
-from learnledger.web.charts import chart_spec
+from learnledger.web.charts import TipField, chart_spec
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.security import audit_request, guarded, guarded_actor, signed_in
 
@@ -109,7 +109,7 @@ async def me(request: Request) -> Response:
             "Bars per skill: your latest rated level and the level your role requires.",
             rows,
             {
-                "mark": {"type": "bar", "tooltip": True},
+                "mark": {"type": "bar"},
                 "encoding": {
                     "y": {"field": "skill", "type": "nominal", "title": None},
                     "yOffset": {"field": "measure"},
@@ -117,6 +117,11 @@ async def me(request: Request) -> Response:
                     "color": {"field": "measure", "type": "nominal", "title": None},
                 },
             },
+            (
+                TipField("skill", "Skill"),
+                TipField("measure", "Measure"),
+                TipField("level", "Level"),
+            ),
         )
     page = Page("me", "My learning", "me.html", view.as_dict(), tables, charts)
     return await render_page(request, page)
@@ -158,13 +163,18 @@ async def governance(request: Request) -> Response:
             "Bars: cells rejected by imports, by column and reason.",
             rejections[:20],
             {
-                "mark": {"type": "bar", "tooltip": True},
+                "mark": {"type": "bar"},
                 "encoding": {
                     "y": {"field": "problem", "type": "nominal", "sort": "-x", "title": None},
                     "x": {"field": "cells", "type": "quantitative", "title": "Cells rejected"},
                     "color": {"field": "entity", "type": "nominal", "title": "Entity"},
                 },
             },
+            (
+                TipField("entity", "Entity"),
+                TipField("problem", "Problem"),
+                TipField("cells", "Cells rejected"),
+            ),
         )
     page = Page(
         "governance",
@@ -220,13 +230,18 @@ def _team_charts(view: TeamView) -> dict[str, dict[str, Any]]:
                 if n
             ],
             {
-                "mark": {"type": "bar", "tooltip": True},
+                "mark": {"type": "bar"},
                 "encoding": {
                     "y": {"field": "skill", "type": "nominal", "sort": "-x", "title": None},
                     "x": {"field": "people", "type": "quantitative", "title": "People"},
                     "color": {"field": "status", "type": "nominal", "title": None},
                 },
             },
+            (
+                TipField("skill", "Skill"),
+                TipField("status", "Status"),
+                TipField("people", "People"),
+            ),
         )
     return charts
 

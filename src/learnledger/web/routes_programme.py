@@ -36,7 +36,7 @@ from learnledger.impact.programme_view import (
     programme_view,
 )
 from learnledger.metrics.data_version import data_version
-from learnledger.web.charts import chart_spec, render_svg
+from learnledger.web.charts import TipField, chart_spec, render_svg
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
 
@@ -192,12 +192,18 @@ def _funnel_chart(name: str, stages: list[dict[str, Any]]) -> dict[str, Any] | N
         "People at each stage of the programme, from enrolment to completing every course.",
         rows,
         {
-            "mark": {"type": "bar", "tooltip": True},
+            "mark": {"type": "bar"},
             "encoding": {
                 "y": {"field": "stage", "type": "nominal", "sort": None, "title": None},
                 "x": {"field": "people", "type": "quantitative", "title": "people"},
             },
         },
+        (
+            TipField("stage", "Stage"),
+            TipField("people", "People"),
+            TipField("share_of_enrolled_pct", "Share of enrolled", "%", 1),
+            TipField("lost_since_previous", "Lost since the previous stage", "people"),
+        ),
     )
 
 
@@ -214,7 +220,7 @@ def _dropoff_chart(name: str, modules: list[dict[str, Any]]) -> dict[str, Any] |
         "People who reached each module of each course, in order; a fall marks a drop-off.",
         rows,
         {
-            "mark": {"type": "bar", "tooltip": True},
+            "mark": {"type": "bar"},
             "encoding": {
                 "y": {
                     "field": "label",
@@ -227,6 +233,13 @@ def _dropoff_chart(name: str, modules: list[dict[str, Any]]) -> dict[str, Any] |
                 "color": {"field": "course", "type": "nominal", "title": "course"},
             },
         },
+        (
+            TipField("course", "Course"),
+            TipField("label", "Module"),
+            TipField("people_reaching", "People reaching it"),
+            TipField("dropped", "Dropped since the previous module", "people"),
+            TipField("drop_pct", "Drop-off", "%", 1),
+        ),
     )
 
 
@@ -269,7 +282,7 @@ def _impact_chart(name: str, impacts: list[dict[str, Any]]) -> dict[str, Any] | 
                         },
                     },
                     {
-                        "mark": {"type": "point", "filled": True, "size": 60, "tooltip": True},
+                        "mark": {"type": "point", "filled": True, "size": 60},
                         "encoding": {
                             "y": {"field": "label", "type": "nominal"},
                             "x": {"field": "effect", "type": "quantitative"},
@@ -279,6 +292,15 @@ def _impact_chart(name: str, impacts: list[dict[str, Any]]) -> dict[str, Any] | 
                 ],
             },
         },
+        (
+            TipField("metric", "Outcome"),
+            TipField("method", "Method"),
+            TipField("kind", "Kind"),
+            TipField("effect", "Effect per person and month", unit_field="unit"),
+            TipField("low", "95 % interval from", unit_field="unit"),
+            TipField("high", "to", unit_field="unit"),
+            TipField("n_treated", "Trained people"),
+        ),
     )
     spec.pop("width", None)  # a faceted chart sizes its cells
     return spec
@@ -292,7 +314,7 @@ def _costs_chart(name: str, costs: dict[str, Any]) -> dict[str, Any] | None:
         "First-year fully loaded cost of the programme by Phillips cost category.",
         costs["rows"],
         {
-            "mark": {"type": "bar", "tooltip": True},
+            "mark": {"type": "bar"},
             "encoding": {
                 "y": {"field": "category", "type": "nominal", "sort": None, "title": None},
                 "x": {
@@ -303,6 +325,11 @@ def _costs_chart(name: str, costs: dict[str, Any]) -> dict[str, Any] | None:
                 },
             },
         },
+        (
+            TipField("category", "Cost category"),
+            TipField("amount", "Fully loaded cost", costs["currency"], 0),
+            TipField("share_pct", "Share of the total", "%", 1),
+        ),
     )
 
 
