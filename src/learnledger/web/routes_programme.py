@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -81,45 +82,52 @@ async def programme(request: Request) -> Response:
         return refusal(request, 403, f"programme {programme_id!r} is not one of yours")
     fmt = page_format(request)
     filters = ProgrammeFilters.from_query(request.query_params)
-    key, view = await run_in_threadpool(_cached_view, request, programme_id, filters)
+    state = request.app.state
+    key, view = await run_in_threadpool(cached_programme_view, state, programme_id, filters)
     page = programme_page(view)
     if fmt in ("csv", "svg", "png"):
         await _audit_export(request, programme_id, fmt)
     if fmt == "html":
-        # Drawing four charts costs more than the rest of the page: keep the SVGs with the view.
-        charts = page.charts
-        svgs = await run_in_threadpool(
-            _cache(request).get_or_build,
-            (*key, "svg"),
-            lambda: {name: render_svg(spec) for name, spec in charts.items()},
-        )
+        svgs = await run_in_threadpool(programme_svgs, state, key, page)
         page = replace(page, charts={}, context={**view, "chart_svgs": svgs})
     return await render_page(request, page)
 
 
-def _cache(request: Request) -> ProgrammeViewCache:
-    cache = getattr(request.app.state, _STATE_KEY, None)
+def programme_cache(state: State) -> ProgrammeViewCache:
+    """The app's cache of programme views (and their drawn charts), created on first use."""
+    cache = getattr(state, _STATE_KEY, None)
     if cache is None:
         cache = ProgrammeViewCache()
-        setattr(request.app.state, _STATE_KEY, cache)
+        setattr(state, _STATE_KEY, cache)
     return cache
 
 
-def _cached_view(
-    request: Request, programme_id: str, filters: ProgrammeFilters
+def cached_programme_view(
+    state: State, programme_id: str, filters: ProgrammeFilters
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    settings: Settings = request.app.state.settings
-    engine = request.app.state.engine
+    """The view of `programme_id` with `filters` on the current data, through the app's cache
+    (the caller has checked that the actor may see the programme); its cache key too."""
+    settings: Settings = state.settings
+    engine = state.engine
     view_settings = ViewSettings(
         min_group_size=settings.min_group_size,
         currency=settings.currency,
         consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
     key = (data_version(engine), programme_id, filters.key(), view_settings)
-    view = _cache(request).get_or_build(
+    view = programme_cache(state).get_or_build(
         key, lambda: programme_view(engine, programme_id, filters, view_settings)
     )
     return key, view
+
+
+def programme_svgs(state: State, key: tuple[Any, ...], page: Page) -> dict[str, Any]:
+    """The page's charts drawn as SVG, kept with the view (drawing four charts costs more
+    than the rest of the page)."""
+    charts = page.charts
+    return programme_cache(state).get_or_build(
+        (*key, "svg"), lambda: {name: render_svg(spec) for name, spec in charts.items()}
+    )
 
 
 def programme_page(view: dict[str, Any]) -> Page:
