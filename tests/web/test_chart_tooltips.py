@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,7 @@ from learnledger.web.charts import TipField, chart_spec, format_with_unit, rende
 
 SignIn = Callable[[Page, str, str, str], None]
 
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 _MARK = re.compile(r'<(?:path|line) aria-label="([^"]*)" role="graphics-symbol"')
 
 
@@ -114,6 +116,8 @@ def test_hovering_and_focusing_a_mark_shows_its_values(
     assert "People:" in shown
     assert shown.replace("\n", "; ") == first_label
     assert tip.get_attribute("role") == "tooltip"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#chart-metric").screenshot(path=str(SHOTS / "chart-tooltip-hover.png"))
     page.mouse.move(0, 0)
     tip.wait_for(state="hidden")
     # Keyboard: one Tab stop per chart, arrow keys move, the tip follows focus.

@@ -41,6 +41,7 @@ from learnledger.metrics.data_version import data_version
 from learnledger.metrics.runner import RunContext
 from learnledger.storage.engine import Engine
 from learnledger.web.charts import TipField, chart_spec, render_png
+from learnledger.web.lineage import freshness, with_lineage
 from learnledger.web.page_kit import Page, render_page
 from learnledger.web.report_pdf import NO_PROGRAMMES, executive_pdf, format_change, format_value
 from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
@@ -125,6 +126,8 @@ async def executive(request: Request) -> Response:
         request.app.state.executive_cache.overview, request.app.state.engine, settings, wanted
     )
     page = executive_page(context, wanted)
+    fresh = await run_in_threadpool(freshness, request.app.state, context.get("roi_as_of") or None)
+    with_lineage(page, "executive", page.context["filters"], fresh)
     if fmt == "pdf":
         chart = page.charts.get("roi")
         png = None if chart is None else await run_in_threadpool(render_png, chart)

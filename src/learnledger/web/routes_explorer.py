@@ -62,6 +62,7 @@ from learnledger.storage.starter_kit import write_data_model_starter
 from learnledger.web.catalogue_cache import app_catalogue
 from learnledger.web.explorer_cache import cached_explore
 from learnledger.web.explorer_charts import exploration_chart
+from learnledger.web.lineage import freshness, metric_entries, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.rendering import json_response
 from learnledger.web.security import (
@@ -126,6 +127,9 @@ async def explore_page(request: Request) -> Response:
         chart = exploration_chart(exploration)
         if chart is not None:
             page.charts["metric"] = chart
+        fresh = await run_in_threadpool(freshness, request.app.state)
+        entries = metric_entries(["cells", "metric"], exploration.definition)
+        with_lineage(page, "explore", _lineage_filters(exploration), fresh, entries)
         if page_format(request) == "csv":
             await audit_request(
                 request, "export", "metrics", {"metric_id": query.metric_id, "page": "explore"}
@@ -166,7 +170,8 @@ async def catalogue_page(request: Request) -> Response:
         {"metrics": rows, "checklist_programmes": programmes},
         tables={"metrics": rows},
     )
-    return await render_page(request, page)
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    return await render_page(request, with_lineage(page, "metrics", {}, fresh))
 
 
 @signed_in
@@ -287,6 +292,9 @@ async def dashboard_page(request: Request) -> Response:
             card["rows"] = _latest_rows(exploration)
             card["notes"] = exploration.notes
             page.tables[name] = exploration.rows
+            entry = metric_entries([name], exploration.definition)[name]
+            fresh = await run_in_threadpool(freshness, request.app.state)
+            page.lineage[name] = entry.stamped(_lineage_filters(exploration), fresh).as_json()
         page.context["cards"].append(card)
     return await render_page(request, page)
 
@@ -372,6 +380,20 @@ def _exploration_context(exploration: Exploration) -> dict[str, Any]:
         "suppressed_cells": exploration.suppressed,
         "has_chart": exploration.query.display != "table" and bool(exploration.chart_rows),
         "result": exploration.result.as_dict(),
+    }
+
+
+def _lineage_filters(exploration: Exploration) -> dict[str, str]:
+    """What an exploration ran with: breakdown, period, comparison, window and the filters
+    as narrowed to the actor's scope."""
+    query = exploration.query
+    result = exploration.result
+    return {
+        "by": query.by or "",
+        "period": query.period or "",
+        "compare": query.compare or "",
+        "window": f"{result.start or '–'} to {result.end or '–'}",
+        **{k: str(v) for k, v in exploration.applied_filters.items()},
     }
 
 

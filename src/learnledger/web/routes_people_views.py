@@ -34,6 +34,7 @@ from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine
 from learnledger.web.charts import TipField, chart_spec
+from learnledger.web.lineage import freshness, query_filters, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.security import audit_request, guarded, guarded_actor, signed_in
 
@@ -77,7 +78,9 @@ async def team(request: Request) -> Response:
         tables=tables,
         charts=_team_charts(view),
     )
-    return await render_page(request, page)
+    shown = {"org_unit": view.org_unit_id, **query_filters(request.query_params)}
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    return await render_page(request, with_lineage(page, "team", shown, fresh))
 
 
 @signed_in
@@ -124,7 +127,9 @@ async def me(request: Request) -> Response:
             ),
         )
     page = Page("me", "My learning", "me.html", view.as_dict(), tables, charts)
-    return await render_page(request, page)
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    shown = {"status": request.query_params.get("status") or "all"}
+    return await render_page(request, with_lineage(page, "me", shown, fresh))
 
 
 @guarded(Capability.VIEW_GOVERNANCE)
@@ -184,6 +189,9 @@ async def governance(request: Request) -> Response:
         view.tables,
         charts,
     )
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    page = with_lineage(page, "governance", query_filters(request.query_params), fresh)
+    page.lineage = {k: v for k, v in page.lineage.items() if k in view.tables}  # shown only
     return await render_page(request, page)
 
 

@@ -11,6 +11,7 @@ filters and data version in ``app.state.programme_views``.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import replace
 from typing import Any
@@ -37,7 +38,9 @@ from learnledger.impact.programme_view import (
     programme_view,
 )
 from learnledger.metrics.data_version import data_version
+from learnledger.metrics.lineage import utc_minute
 from learnledger.web.charts import TipField, chart_spec, render_svg
+from learnledger.web.lineage import freshness, query_filters, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
 
@@ -69,7 +72,8 @@ async def programmes(request: Request) -> Response:
         context={"programmes": rows, "min_group_size": settings.min_group_size},
         tables={"programmes": rows},
     )
-    return await render_page(request, page)
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    return await render_page(request, with_lineage(page, "programmes", {}, fresh))
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -84,7 +88,9 @@ async def programme(request: Request) -> Response:
     filters = ProgrammeFilters.from_query(request.query_params)
     state = request.app.state
     key, view = await run_in_threadpool(cached_programme_view, state, programme_id, filters)
-    page = programme_page(view)
+    fresh = await run_in_threadpool(freshness, state, view.get("computed_at"))
+    filters_shown = {"programme": programme_id, **query_filters(request.query_params)}
+    page = with_lineage(programme_page(view), "programme", filters_shown, fresh)
     if fmt in ("csv", "svg", "png"):
         await _audit_export(request, programme_id, fmt)
     if fmt == "html":
@@ -116,7 +122,11 @@ def cached_programme_view(
     )
     key = (data_version(engine), programme_id, filters.key(), view_settings)
     view = programme_cache(state).get_or_build(
-        key, lambda: programme_view(engine, programme_id, filters, view_settings)
+        key,
+        lambda: {
+            **programme_view(engine, programme_id, filters, view_settings),
+            "computed_at": utc_minute(dt.datetime.now(dt.UTC)),
+        },
     )
     return key, view
 
