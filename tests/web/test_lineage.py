@@ -34,10 +34,15 @@ PAGES: list[tuple[str, str, set[str], dict[str, str]]] = [
     (
         "admin",
         "/team?org_unit=OU-SALES",
-        {"headline", "people", "skills"},
+        {"headline", "sub_units", "people", "skills"},
         {"org_unit": "OU-SALES"},
     ),
-    ("learner", "/me?status=open", {"enrolments", "scores", "skills"}, {"status": "open"}),
+    (
+        "learner",
+        "/me?status=open",
+        {"headline", "enrolments", "scores", "skills"},
+        {"status": "open"},
+    ),
     ("admin", "/governance", {"sources", "import_runs", "consent", "audit_log"}, {}),
     ("executive", "/metrics", {"metrics"}, {}),
     (
@@ -46,7 +51,12 @@ PAGES: list[tuple[str, str, set[str], dict[str, str]]] = [
         {"cells", "metric"},
         {"by": "org_unit", "period": "quarter"},
     ),
-    ("executive", "/executive?period=year", {"roi", "leading", "lagging"}, {"period": "year"}),
+    (
+        "executive",
+        "/executive?period=year",
+        {"cards", "roi", "leading", "lagging"},
+        {"period": "year"},
+    ),
 ]
 
 

@@ -79,6 +79,23 @@ REGISTRY: dict[str, dict[str, Lineage]] = {
         ),
     },
     "executive": {
+        "cards": Lineage(
+            "Headline figures for the period against the previous one: completion → "
+            "proficiency (points), behaviour change (%), business impact (currency), payback "
+            "(months).",
+            "proficiency gain = mean post − pre score of the people assessed in the period; "
+            "behaviour change = people-weighted mean change in % of baseline, naive (not "
+            "isolated); business impact = trained people at full effect × isolated effect × "
+            "money value per unit, for programmes with an ROI, with a 95 % interval; payback = "
+            "first-year costs / the period's benefit per month",
+            (
+                "assessment_results",
+                "enrolments",
+                "performance_observations",
+                "business_kpis",
+                "programme_costs",
+            ),
+        ),
         "roi": Lineage(
             "ROI % per programme over the first year (all data to date, not only the period), "
             "its 95 % interval, the hurdle, payback, benefits, costs and the portfolio decision.",
@@ -131,6 +148,12 @@ REGISTRY: dict[str, dict[str, Lineage]] = {
             f"failed latest attempt; {_INDIVIDUAL}",
             ("people", "org_units", "enrolments", "learning_events (xAPI)", "assessment_results"),
         ),
+        "sub_units": Lineage(
+            "Per unit below the chosen one (with its own units below): people, overdue and at "
+            "risk.",
+            f"the same rules as the headline counts; {_INDIVIDUAL}",
+            ("people", "org_units", "enrolments", "learning_events (xAPI)"),
+        ),
         "people": Lineage(
             "Each person's enrolments, completions, completion rate, open and overdue "
             "enrolments, last learning activity, latest score and skill gaps.",
@@ -150,6 +173,13 @@ REGISTRY: dict[str, dict[str, Lineage]] = {
         ),
     },
     "me": {
+        "headline": Lineage(
+            "Your enrolments, completed courses, completion rate, open and overdue courses and "
+            "last learning activity.",
+            "completion rate = completed / enrolments × 100; overdue = open past its due date; "
+            "last activity = your newest xAPI learning event",
+            ("enrolments", "learning_events (xAPI)"),
+        ),
         "enrolments": Lineage(
             "Your enrolments with their status, due date and completion.",
             "overdue = open past its due date; completion rate = completed / enrolments",
@@ -183,10 +213,21 @@ REGISTRY: dict[str, dict[str, Lineage]] = {
             "counts only; the rejected values stay in quarantine",
             ("import_rejections",),
         ),
+        "review_warnings": Lineage(
+            "Sources whose review is overdue, never done or rejected.",
+            "each source's next review date against today",
+            ("data_sources", "source_reviews"),
+        ),
         "identity": Lineage(
             "Statement actors linked to people (by method), linkable, ambiguous and unresolved.",
             "the identity rules in force, applied to the LRS actors",
             ("identities", "xapi_statements", "people"),
+        ),
+        "unlinked_identifiers": Lineage(
+            "Statement actors not linked to a person, with their identifiers (for the roles "
+            "the identity rules name).",
+            "the identity rules in force; showing identifiers is written to the audit log",
+            ("identities", "xapi_statements"),
         ),
         "consent": Lineage(
             "People per purpose: granted, withdrawn, no record and excluded from analytics.",
