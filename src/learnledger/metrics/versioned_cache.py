@@ -6,6 +6,9 @@ the entries of older ones.
 Thread-safe: results are computed outside the lock (two requests may compute the same entry
 once each; both answers are the same). Page caches of the web app (programme views, explorer
 runs, the metric API) are instances of it.
+
+A cache also remembers how its recent entries were asked for (`remember`, `recipes`), so that a
+warmer can compute them again for the next data version before anyone asks.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ Result = TypeVar("Result")
 
 #: Entries kept per cache by default.
 CACHE_ENTRIES = 256
+#: Recipes (how recent entries were asked for) kept per cache.
+RECIPES_KEPT = 32
 
 
 class VersionedCache(Generic[Result]):
@@ -31,6 +36,7 @@ class VersionedCache(Generic[Result]):
         self.max_entries = max_entries
         self.hits = 0  # answers served from the cache (tests and benchmarks read these)
         self.misses = 0
+        self._recipes: OrderedDict[Any, Any] = OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> Result | None:
         """The result kept under `key`, or None."""
@@ -59,6 +65,20 @@ class VersionedCache(Generic[Result]):
             found = build()
             self.put(key, found)
         return found
+
+    def remember(self, request: Any, recipe: Any) -> None:
+        """Note that an entry was asked for as `recipe` (`request`: its key without the data
+        version); the most recent `RECIPES_KEPT` are kept."""
+        with self._lock:
+            self._recipes[request] = recipe
+            self._recipes.move_to_end(request)
+            while len(self._recipes) > RECIPES_KEPT:
+                self._recipes.popitem(last=False)
+
+    def recipes(self) -> list[Any]:
+        """The recipes of the recently asked entries, oldest first."""
+        with self._lock:
+            return list(self._recipes.values())
 
     def __len__(self) -> int:
         with self._lock:

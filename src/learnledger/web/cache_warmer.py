@@ -6,7 +6,9 @@ Every `interval` the warmer brings these caches up to the current data version, 
 1. the executive overview (ROI of every programme), default filters;
 2. every programme page with its default filters (the view and its drawn charts);
 3. the segment explorer's default view and every pinned dashboard view, for the scope of each
-   enabled user who may see aggregates (at most `MAX_SCOPES` distinct scopes).
+   enabled user who may see aggregates (at most `MAX_SCOPES` distinct scopes);
+4. the programme pages (with their filters) and explorer views people asked for recently (the
+   last 32 of each, as the caches remember them), in the scope they were asked in.
 
 Each cache compares the data version and recomputes only when the data changed (a few
 milliseconds otherwise). The warmer stops between two steps when the server shuts down, and
@@ -39,8 +41,14 @@ from learnledger.metrics.runner import RunContext
 from learnledger.metrics.saved_views import SavedViewService
 from learnledger.web.catalogue_cache import state_catalogue
 from learnledger.web.explorer_cache import explore_in
+from learnledger.web.result_cache import app_cache
 from learnledger.web.routes_executive import ExecutiveCache, executive_request
-from learnledger.web.routes_programme import cached_programme_view, programme_page, programme_svgs
+from learnledger.web.routes_programme import (
+    cached_programme_view,
+    programme_cache,
+    programme_page,
+    programme_svgs,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -84,15 +92,24 @@ def warm_steps(state: State) -> Iterator[Callable[[], object]]:
     for actor, queries in _explorer_views(state):
         for query in queries:
             yield functools.partial(
-                explore_in, state, state_catalogue(state), actor, query, context
+                explore_in, state, state_catalogue(state), actor, query, context, remember=False
             )
+    for programme_id, filters in programme_cache(state).recipes():
+        yield functools.partial(_warm_programme, state, programme_id, filters)
+    for actor, query, asked_context in app_cache(state, "explorer_cache").recipes():
+        yield functools.partial(
+            explore_in, state, state_catalogue(state), actor, query, asked_context, remember=False
+        )
 
 
 _PROGRAMMES_SQL = "SELECT programme_id FROM programmes ORDER BY programme_id"
 
 
-def _warm_programme(state: State, programme_id: str) -> None:
-    key, view = cached_programme_view(state, programme_id, ProgrammeFilters())
+def _warm_programme(
+    state: State, programme_id: str, filters: ProgrammeFilters | None = None
+) -> None:
+    chosen = filters or ProgrammeFilters()
+    key, view = cached_programme_view(state, programme_id, chosen, remember=False)
     programme_svgs(state, key, programme_page(view))
 
 

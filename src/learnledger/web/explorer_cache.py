@@ -36,9 +36,16 @@ def cached_explore(
 
 
 def explore_in(
-    state: State, catalogue: Catalogue, actor: Actor, query: ExplorerQuery, context: RunContext
+    state: State,
+    catalogue: Catalogue,
+    actor: Actor,
+    query: ExplorerQuery,
+    context: RunContext,
+    *,
+    remember: bool = True,
 ) -> Exploration:
-    """`cached_explore` for the app whose state is `state` (the cache warmer has no request)."""
+    """`cached_explore` for the app whose state is `state` (the cache warmer has no request);
+    `remember` notes the request for the warmer (which itself does not)."""
     engine = state.engine
     scope = require(actor, Capability.VIEW_AGGREGATES).scope  # before any cached answer
     key: tuple[Any, ...] = (
@@ -51,6 +58,8 @@ def explore_in(
         getattr(state, "explorer_catalogue", (None,))[0],
     )
     cache = app_cache(state, "explorer_cache")
+    if remember:
+        cache.remember(key[1:], (actor, query, context))  # for the warmer, after new data
     found: Exploration | None = cache.get(key)
     if found is not None:
         return found

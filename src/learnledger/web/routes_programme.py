@@ -109,10 +109,11 @@ def programme_cache(state: State) -> ProgrammeViewCache:
 
 
 def cached_programme_view(
-    state: State, programme_id: str, filters: ProgrammeFilters
+    state: State, programme_id: str, filters: ProgrammeFilters, *, remember: bool = True
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The view of `programme_id` with `filters` on the current data, through the app's cache
-    (the caller has checked that the actor may see the programme); its cache key too."""
+    (the caller has checked that the actor may see the programme); its cache key too.
+    `remember` notes the request for the cache warmer (which itself does not)."""
     settings: Settings = state.settings
     engine = state.engine
     view_settings = ViewSettings(
@@ -121,6 +122,8 @@ def cached_programme_view(
         consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
     key = (data_version(engine), programme_id, filters.key(), view_settings)
+    if remember:
+        programme_cache(state).remember(key[1:], (programme_id, filters))  # for the warmer
     view = programme_cache(state).get_or_build(
         key,
         lambda: {
