@@ -101,6 +101,8 @@ def chart_spec(
         "data": {"values": values},
         "width": "container" if spec.get("width") == "container" else spec.get("width", 560),
         "config": _CONFIG,
+        # Browsers draw labels in a wider font than vl-convert measures: keep room on the left.
+        "padding": {"left": 30, "top": 5, "right": 5, "bottom": 5},
         **{k: v for k, v in spec.items() if k != "width"},
     }
     if full["width"] == "container":
