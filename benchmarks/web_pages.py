@@ -3,11 +3,13 @@
 Signs in one benchmark user per role (created on first use, password set by this script),
 requests each page `--runs` times through the app in-process (no network, so the time is the
 server's: routing, access checks, services, rendering), and prints a Markdown table of the
-median and p95 per page. The first request of each page is timed separately (cold caches).
+median and p95 per page. The first request of each page is timed separately: with cold
+caches, or with `--warm` after the background warmer's work (`web/cache_warmer.warm_once`, timed
+and printed) as a server sees it once the warmer has caught up with new data.
 Build the database first, e.g. `learnledger --database-url duckdb:////tmp/demo.duckdb demo
 --no-serve`.
 
-    python benchmarks/web_pages.py duckdb:////tmp/demo.duckdb --runs 20
+    python benchmarks/web_pages.py duckdb:////tmp/demo.duckdb --runs 20 [--warm]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from learnledger.governance.keys import load_key_ring
 from learnledger.governance.users import Scope, UserDirectory
 from learnledger.storage import Migrator, open_engine
 from learnledger.web.app import create_app
+from learnledger.web.cache_warmer import warm_once
 
 PASSWORD = "benchmark password only"
 #: (role, page) pairs timed by default; pages missing from the app answer 404 and are skipped.
@@ -69,6 +72,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", help="database URL of a built demo (its demo users give scopes)")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--warm", action="store_true", help="run the cache warmer once before the first views"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -76,12 +82,17 @@ def main() -> None:
             secret_key_file=str(Path(tmp) / "bench.key"),
             retention_schedule_hours=0,
             login_max_failures=1000,
+            cache_warm_seconds=0,  # the warmer runs only when asked (--warm), and timed
         )
         _bench_users(settings)
         app = create_app(settings)
-        print("| role | page | status | first s | median s | p95 s |")
-        print("|---|---|---:|---:|---:|---:|")
         with TestClient(app, base_url="https://bench") as anonymous:
+            if args.warm:
+                started = time.perf_counter()
+                steps = warm_once(app)
+                print(f"warming: {steps} steps in {time.perf_counter() - started:.1f} s\n")
+            print("| role | page | status | first s | median s | p95 s |")
+            print("|---|---|---:|---:|---:|---:|")
             clients: dict[str, TestClient] = {}
             for role, path in PAGES:
                 if role not in clients:

@@ -158,8 +158,9 @@ class Settings(BaseSettings):
         60,
         ge=0,
         description="Every this many seconds the web server checks whether the data changed "
-        "and, if so, recomputes the executive overview in the background; 0 turns it off "
-        "(the first visitor after new data then waits for it).",
+        "and, if so, recomputes the executive overview, the programme pages and the explorer's "
+        "default and pinned views in the background; 0 turns it off (the first visitor after "
+        "new data then waits for them).",
     )
     min_group_size: int = Field(
         5, ge=1, description="Smallest group of people an aggregate may describe."

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import zipfile
 from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
+from learnledger.impact.checklist import CHECKLIST_ITEMS
 from learnledger.metrics.catalogue import catalogue_csv, catalogue_markdown, load_catalogue
 
 HTML = {"accept": "text/html"}
@@ -85,3 +87,40 @@ def test_roi_checklist_is_offered_per_programme_to_those_who_may_see_it(
     assert manager.get("/toolkit/roi-checklist/PRG-1.md").status_code == 403
     assert "no programme you may see" in manager.get("/metrics", headers=HTML).text
     assert sign_in("executive").get("/toolkit/roi-checklist/NOPE.json").status_code == 404
+
+
+def test_blank_roi_checklist_template_holds_every_checklist_item(
+    sign_in: Callable[[str], TestClient],
+) -> None:
+    client = sign_in("learner")  # a template holds no data: every signed-in user has it
+    markdown = client.get("/toolkit/roi-checklist-template.md")
+    printable = client.get("/toolkit/roi-checklist-template.html")
+    sheet = client.get("/toolkit/roi-checklist-template.csv")
+    for answer in (markdown, printable, sheet):
+        assert answer.status_code == 200
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert printable.headers["content-type"].startswith("text/html")
+    assert "attachment" in sheet.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    assert [r["step"] for r in rows] == [item.step for item in CHECKLIST_ITEMS]
+    assert [r["question"] for r in rows] == [item.question for item in CHECKLIST_ITEMS]
+    assert all(r["Plan"] == "" and r["Status"] == "" for r in rows)
+    page = html.unescape(printable.text)
+    for item in CHECKLIST_ITEMS:
+        assert f"{item.step}" in markdown.text
+        assert item.question in markdown.text
+        assert item.prepare in markdown.text
+        assert item.step in page
+        assert item.question in page
+        assert item.prepare in page
+    assert "<script" not in printable.text
+    assert "http" not in printable.text
+    assert client.get("/toolkit/roi-checklist-template.pdf").status_code == 404
+    assert "/toolkit/roi-checklist-template.html" in sign_in("executive").get("/metrics").text
+
+
+def test_filled_checklist_asks_the_template_items(sign_in: Callable[[str], TestClient]) -> None:
+    filled = sign_in("admin").get("/toolkit/roi-checklist/PRG-1.json").json()
+    assert [(s["step"], s["question"]) for s in filled["steps"]] == [
+        (item.step, item.question) for item in CHECKLIST_ITEMS
+    ]

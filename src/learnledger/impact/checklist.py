@@ -1,5 +1,9 @@
 """The ROI calculator checklist: each Phillips step for one programme, with its status and the
-evidence found in the store, as JSON, Markdown and printable HTML."""
+evidence found in the store, as JSON, Markdown and printable HTML.
+
+The steps and their questions are defined once, in `CHECKLIST_ITEMS`: the filled checklist of
+a programme (here) and the blank template a practitioner fills in before a programme
+(`learnledger.impact.checklist_template`) are both built from them."""
 
 from __future__ import annotations
 
@@ -14,6 +18,91 @@ from learnledger.storage.engine import Engine
 
 Status = Literal["done", "partial", "missing"]
 _MARK = {"done": "[x]", "partial": "[~]", "missing": "[ ]"}
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One Phillips step as the checklist asks it: the question, and what a practitioner
+    prepares before the programme so the step can be met afterwards."""
+
+    key: str
+    step: str
+    question: str
+    prepare: str
+
+
+#: The Phillips ROI steps, in order: the one definition of the checklist's items.
+CHECKLIST_ITEMS: tuple[ChecklistItem, ...] = (
+    ChecklistItem(
+        "objectives",
+        "Objectives",
+        "Are measurable objectives set at each level?",
+        "Write one measurable objective per level (reaction, learning, behaviour, business, "
+        "ROI) with its metric, target and date; record them as programme_objectives.",
+    ),
+    ChecklistItem(
+        "participation",
+        "Data: participation",
+        "Are enrolments and completions recorded?",
+        "Name the system that records enrolments and completions (LMS export or xAPI) and who "
+        "imports it.",
+    ),
+    ChecklistItem(
+        "learning",
+        "Data: learning",
+        "Is learning measured before and after (and later, for retention)?",
+        "Plan a pre-test, a post-test and a delayed test on the same scale.",
+    ),
+    ChecklistItem(
+        "behaviour",
+        "Data: behaviour",
+        "Is behaviour on the job measured for the objective's metric?",
+        "Choose the on-the-job measure, its source and how often it is observed, starting "
+        "before the programme (a baseline).",
+    ),
+    ChecklistItem(
+        "business",
+        "Data: business impact",
+        "Are the business objectives' measures observed?",
+        "Choose the business KPI, its owner and source, and observe it per person or team "
+        "before and after.",
+    ),
+    ChecklistItem(
+        "isolation",
+        "Isolation",
+        "Is the programme's effect isolated from other influences?",
+        "Decide how the effect is isolated: a comparison group (staggered roll-out, "
+        "waiting list, matching) and the people in it.",
+    ),
+    ChecklistItem(
+        "conversion",
+        "Conversion to money",
+        "Is the effect converted to money by a credible method?",
+        "Agree the money value of one unit of the business measure (standard value, "
+        "historical cost, expert estimate) and who vouches for it.",
+    ),
+    ChecklistItem(
+        "costs",
+        "Fully loaded costs",
+        "Are all cost categories included?",
+        "List every cost category (" + ", ".join(c.replace("_", " ") for c in CATEGORIES) + ") "
+        "with its source; record them as programme_costs.",
+    ),
+    ChecklistItem(
+        "intangibles",
+        "Intangibles",
+        "Are benefits not converted to money reported as intangibles?",
+        "List the benefits you expect but will not convert to money (e.g. engagement, "
+        "retention) and how each is observed.",
+    ),
+    ChecklistItem(
+        "communication",
+        "Communication",
+        "Are the results reported to the people who decide?",
+        "Name who receives the results, when and in what form.",
+    ),
+)
+_ITEMS = {item.key: item for item in CHECKLIST_ITEMS}
 
 
 @dataclass(frozen=True)
@@ -82,6 +171,11 @@ class RoiChecklist:
         )
 
 
+def _step(key: str, status: Status, evidence: str) -> ChecklistStep:
+    item = _ITEMS[key]
+    return ChecklistStep(item.step, item.question, status, evidence)
+
+
 def roi_checklist(engine: Engine, programme_id: str, roi: RoiReport | None = None) -> RoiChecklist:
     """Check each Phillips step against the store; `roi` (from `programme_roi`) supplies the
     isolation, conversion and intangibles steps, which are missing without it."""
@@ -95,9 +189,8 @@ def roi_checklist(engine: Engine, programme_id: str, roi: RoiReport | None = Non
         _conversion(roi),
         _costs(engine, programme_id),
         _intangibles(roi),
-        ChecklistStep(
-            "Communication",
-            "Are the results reported to the people who decide?",
+        _step(
+            "communication",
             "partial" if roi is not None else "missing",
             "this checklist and the ROI report can be exported; sharing them is up to you"
             if roi is not None
@@ -121,9 +214,7 @@ def _objectives(engine: Engine, programme_id: str) -> ChecklistStep:
         if rows
         else "no objectives recorded before training"
     )
-    return ChecklistStep(
-        "Objectives", "Are measurable objectives set at each level?", status, evidence
-    )
+    return _step("objectives", status, evidence)
 
 
 def _count(engine: Engine, sql: str, programme_id: str) -> int:
@@ -162,27 +253,23 @@ def _data_steps(engine: Engine, programme_id: str) -> list[ChecklistStep]:
         "done" if {"pre", "post"} <= set(kinds) else "partial" if kinds else "missing"
     )
     return [
-        ChecklistStep(
-            "Data: participation",
-            "Are enrolments and completions recorded?",
+        _step(
+            "participation",
             "done" if enrolled else "missing",
             f"{enrolled:,} enrolments",
         ),
-        ChecklistStep(
-            "Data: learning",
-            "Is learning measured before and after (and later, for retention)?",
+        _step(
+            "learning",
             learning_status,
             ", ".join(f"{n:,} {k}" for k, n in sorted(kinds.items())) or "no assessment results",
         ),
-        ChecklistStep(
-            "Data: behaviour",
-            "Is behaviour on the job measured for the objective's metric?",
+        _step(
+            "behaviour",
             "done" if behaviour else "missing",
             f"{behaviour:,} observations of the behaviour objectives' metrics",
         ),
-        ChecklistStep(
-            "Data: business impact",
-            "Are the business objectives' measures observed?",
+        _step(
+            "business",
             "done" if business else "missing",
             f"{business} business objectives with observed data",
         ),
@@ -190,27 +277,24 @@ def _data_steps(engine: Engine, programme_id: str) -> list[ChecklistStep]:
 
 
 def _isolation(roi: RoiReport | None) -> ChecklistStep:
-    question = "Is the programme's effect isolated from other influences?"
     if roi is None or roi.impact.chosen is None:
-        return ChecklistStep("Isolation", question, "missing", "no isolated estimate")
+        return _step("isolation", "missing", "no isolated estimate")
     chosen = roi.impact.chosen
     status: Status = "done" if chosen.credible else "partial"
     evidence = f"{chosen.info.label}: {chosen.effect:,.4g} ({chosen.interval.low:,.4g} to "
     evidence += f"{chosen.interval.high:,.4g})"
     if chosen.warnings:
         evidence += "; " + " ".join(chosen.warnings)
-    return ChecklistStep("Isolation", question, status, evidence)
+    return _step("isolation", status, evidence)
 
 
 def _conversion(roi: RoiReport | None) -> ChecklistStep:
-    question = "Is the effect converted to money by a credible method?"
     if roi is None:
-        return ChecklistStep("Conversion to money", question, "missing", "no conversion given")
+        return _step("conversion", "missing", "no conversion given")
     rank = roi.conversion.credibility_rank
     status: Status = "done" if rank <= 3 else "partial"
-    return ChecklistStep(
-        "Conversion to money",
-        question,
+    return _step(
+        "conversion",
         status,
         f"{roi.conversion.value_per_unit:,.4g} {roi.conversion.currency} per unit "
         f"({roi.conversion.basis.replace('_', ' ')}, credibility {rank} of 6)",
@@ -227,14 +311,11 @@ def _costs(engine: Engine, programme_id: str) -> ChecklistStep:
     evidence = f"ledger has {', '.join(c for c in CATEGORIES if c in present) or 'nothing'}"
     if missing:
         evidence += f"; missing {', '.join(missing)}"
-    return ChecklistStep(
-        "Fully loaded costs", "Are all cost categories included?", status, evidence
-    )
+    return _step("costs", status, evidence)
 
 
 def _intangibles(roi: RoiReport | None) -> ChecklistStep:
-    question = "Are benefits not converted to money reported as intangibles?"
     if roi is None:
-        return ChecklistStep("Intangibles", question, "missing", "no ROI computed yet")
+        return _step("intangibles", "missing", "no ROI computed yet")
     listed = ", ".join(roi.intangibles) or "none besides the converted measure"
-    return ChecklistStep("Intangibles", question, "done", listed)
+    return _step("intangibles", "done", listed)

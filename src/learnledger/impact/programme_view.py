@@ -24,9 +24,7 @@ Rules (documented in docs/dashboards.md, "Programme page"):
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -50,6 +48,7 @@ from learnledger.impact.programme_participation import (
 )
 from learnledger.impact.roi_service import RoiReport, kpi_conversion, programme_roi
 from learnledger.impact.service import ImpactReport, ImpactRequest, run_impact
+from learnledger.metrics.versioned_cache import VersionedCache
 from learnledger.storage.engine import Engine
 
 TREATMENTS = ("completed", "enrolled", "started")
@@ -115,35 +114,12 @@ def _months(query: Mapping[str, str], name: str, default: int) -> int:
     return int(str(raw))
 
 
-class ProgrammeViewCache:
-    """Programme views by (data version, programme, filters); entries of older versions are
-    dropped when a new version appears. Thread-safe; computing happens outside the lock."""
+class ProgrammeViewCache(VersionedCache[dict[str, Any]]):
+    """Programme views by (data version, programme, filters, settings); entries of older
+    versions are dropped when a new version appears (the last 64 are kept)."""
 
     def __init__(self, max_entries: int = 64) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.max_entries = max_entries
-        self.hits = 0
-        self.misses = 0
-
-    def get_or_build(
-        self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The cached view for `key` (its first item is the data version), or `build()`."""
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]
-            self.misses += 1
-        view = build()
-        with self._lock:
-            for stale in [k for k in self._entries if k[0] != key[0]]:
-                del self._entries[stale]
-            self._entries[key] = view
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return view
+        super().__init__(max_entries)
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from learnledger.config import Settings
-from learnledger.governance.access import AccessService, Capability
+from learnledger.governance.access import AccessService, Capability, require
 from learnledger.governance.actors import Actor
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.consent import ANALYTICS, INDIVIDUAL_REPORTING
 from learnledger.governance.users import UserDirectory
+from learnledger.metrics.data_version import data_version
+from learnledger.metrics.definition import MetricDefinition
 from learnledger.metrics.people_view import PeopleProgress, people_progress
+from learnledger.metrics.results import MetricResult
 from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
 from learnledger.web.catalogue_cache import app_catalogue
 from learnledger.web.rendering import csv_response, json_response
+from learnledger.web.result_cache import app_cache
 from learnledger.web.security import audit_request, guarded, guarded_actor
 
 
@@ -48,7 +52,8 @@ async def metric_catalogue(request: Request) -> Response:
 
 @guarded(Capability.VIEW_AGGREGATES)
 async def metric_result(request: Request) -> Response:
-    """One metric, by segment and period, narrowed to the actor's scope; `.csv` exports it."""
+    """One metric, by segment and period, narrowed to the actor's scope; `.csv` exports it.
+    Results are cached per data version, caller (role and scope) and normalised request."""
     actor = guarded_actor(request)
     settings: Settings = request.app.state.settings
     definition = app_catalogue(request).get(request.path_params["metric_id"])
@@ -63,9 +68,9 @@ async def metric_result(request: Request) -> Response:
         AccessService(engine).metric_filters, actor, requested, definition.segments
     )
     metric_request = MetricRequest(
-        by=query.get("by"),
-        period=query.get("period"),
-        compare=query.get("compare"),
+        by=query.get("by") or None,
+        period=query.get("period") or None,
+        compare=query.get("compare") or None,
         filters=filters,
     )
     context = RunContext(
@@ -74,13 +79,50 @@ async def metric_result(request: Request) -> Response:
         currency=settings.currency,
         analytics_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
-    result = await run_in_threadpool(run_metric, engine, definition, metric_request, context)
+    result = await run_in_threadpool(
+        _cached_metric, request, actor, definition, metric_request, context
+    )
     if request.path_params.get("fmt") == "csv":
         await audit_request(
             request, "export", "metrics", {"metric_id": definition.id, "filters": filters}
         )
         return csv_response(result.rows(), f"{definition.id}.csv")
     return json_response(result.as_dict())
+
+
+def _cached_metric(
+    request: Request,
+    actor: Actor,
+    definition: MetricDefinition,
+    metric_request: MetricRequest,
+    context: RunContext,
+) -> MetricResult:
+    """`run_metric` through the app's ``metric_api_cache``: keyed by the data version, the
+    caller's role and scope (never one caller's answer to another scope or role), the metric
+    and the request as run (filters already narrowed to the scope, in a fixed order)."""
+    state = request.app.state
+    engine = state.engine
+    scope = require(actor, Capability.VIEW_AGGREGATES).scope
+    key = (
+        data_version(engine),
+        actor.role.value,
+        scope.kind.value,
+        scope.org_unit_id,
+        tuple(sorted(scope.programme_ids)),
+        definition.id,
+        metric_request.by,
+        metric_request.period,
+        metric_request.compare,
+        tuple(sorted(metric_request.filters.items())),
+        context,
+        getattr(state, "explorer_catalogue", (None,))[0],
+    )
+    cache = app_cache(state, "metric_api_cache")
+    found: MetricResult | None = cache.get(key)
+    if found is None:
+        found = run_metric(engine, definition, metric_request, context)
+        cache.put(key, found)
+    return found
 
 
 @guarded(Capability.VIEW_INDIVIDUALS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+from starlette.datastructures import State
 from starlette.requests import Request
 
 from learnledger.config import Settings
@@ -14,7 +15,12 @@ from learnledger.metrics.catalogue import Catalogue, load_catalogue
 def app_catalogue(request: Request) -> Catalogue:
     """The metric catalogue, cached on the app until a user definition file changes (loading
     and checking the YAML takes about 0.15 s, half a page's time budget)."""
-    settings: Settings = request.app.state.settings
+    return state_catalogue(request.app.state)
+
+
+def state_catalogue(state: State) -> Catalogue:
+    """`app_catalogue` for the app whose state is `state`."""
+    settings: Settings = state.settings
     folders = [Path(settings.metrics_dir)] if settings.metrics_dir else []
     stamp = tuple(
         (str(path), path.stat().st_mtime_ns)
@@ -23,9 +29,9 @@ def app_catalogue(request: Request) -> Catalogue:
         for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
     )
     key = (settings.metrics_dir, stamp)
-    cached = getattr(request.app.state, "explorer_catalogue", None)
+    cached = getattr(state, "explorer_catalogue", None)
     if cached is not None and cached[0] == key:
         return cast(Catalogue, cached[1])
     catalogue = load_catalogue(folders)
-    request.app.state.explorer_catalogue = (key, catalogue)
+    state.explorer_catalogue = (key, catalogue)
     return catalogue

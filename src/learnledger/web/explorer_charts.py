@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from learnledger.metrics.explorer import Exploration
-from learnledger.web.charts import chart_spec
+from learnledger.web.charts import TipField, chart_spec
 
 
 def exploration_chart(
@@ -24,14 +24,14 @@ def exploration_chart(
     unit = definition.unit
     name = title or definition.name
     value_axis = {"field": "value", "type": "quantitative", "title": f"{definition.name} ({unit})"}
-    tooltip = [
-        {"field": "segment", "title": "Segment"},
-        {"field": "period", "title": "Period"},
-        {"field": "value", "title": unit, "format": ",.2f"},
-        {"field": "people", "title": "People", "format": ","},
+    tips = [
+        TipField("segment", query.by.replace("_", " ").capitalize() if query.by else "Segment"),
+        TipField("period", "Period"),
+        TipField("value", definition.name, unit),
+        TipField("people", "People"),
     ]
     if query.compare:
-        tooltip.append({"field": "previous", "title": "Previous period", "format": ",.2f"})
+        tips.append(TipField("previous", "Previous period", unit))
     width = 260 if small else 560
     by_text = f" by {query.by.replace('_', ' ')}" if query.by else ""
     description = f"{definition.name}{by_text}, {query.period or 'whole window'}"
@@ -46,16 +46,14 @@ def exploration_chart(
                 "encoding": {
                     "x": {"field": "period", "type": "ordinal", "title": None},
                     "y": {**value_axis, "title": unit},
-                    "tooltip": tooltip,
                 },
             },
         }
-        return chart_spec(name, description + ", one small chart per segment", rows, spec)
+        return chart_spec(name, description + ", one small chart per segment", rows, spec, tips)
     if query.display == "line" or (query.by is None and query.period):
         encoding: dict[str, Any] = {
             "x": {"field": "period", "type": "ordinal", "title": "Period"},
             "y": value_axis,
-            "tooltip": tooltip,
         }
         if query.by:
             encoding["color"] = {"field": "segment", "type": "nominal", "title": None}
@@ -65,7 +63,7 @@ def exploration_chart(
             "mark": {"type": "line", "point": True},
             "encoding": encoding,
         }
-        return chart_spec(name, description, rows, spec)
+        return chart_spec(name, description, rows, spec, tips)
     latest = max(r["period"] for r in rows)
     shown = [r for r in rows if r["period"] == latest]
     layers: list[dict[str, Any]] = [
@@ -74,7 +72,6 @@ def exploration_chart(
             "encoding": {
                 "y": {"field": "segment", "type": "nominal", "sort": "-x", "title": None},
                 "x": value_axis,
-                "tooltip": tooltip,
             },
         }
     ]
@@ -85,10 +82,9 @@ def exploration_chart(
                 "encoding": {
                     "y": {"field": "segment", "type": "nominal", "sort": "-x"},
                     "x": {"field": "previous", "type": "quantitative"},
-                    "tooltip": tooltip,
                 },
             }
         )
     bars: dict[str, Any] = {"width": width, "layer": layers}
     note = f"{description}, {latest}" + (", tick: previous period" if query.compare else "")
-    return chart_spec(name, note, shown, bars)
+    return chart_spec(name, note, shown, bars, tips)

@@ -31,10 +31,16 @@ class Page:
     context: dict[str, Any]
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: "How is this calculated" per table, chart or card name (`learnledger.web.lineage`).
+    lineage: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """The context with its tables: what `.json` returns (charts are their data)."""
-        return {"title": self.title, **self.context, "tables": self.tables}
+        """The context with its tables and lineage: what `.json` returns (charts are their
+        data)."""
+        body = {"title": self.title, **self.context, "tables": self.tables}
+        if self.lineage:
+            body["lineage"] = self.lineage
+        return body
 
 
 def page_format(request: Request) -> str:

@@ -12,6 +12,7 @@ from learnledger.core.model.catalog import current_entities
 from learnledger.governance.access import Capability, ScopeKind, decide
 from learnledger.governance.actors import Actor
 from learnledger.metrics.overview import organisation_overview
+from learnledger.web.lineage import freshness, lineage_of
 from learnledger.web.navigation import nav_links
 from learnledger.web.rendering import csv_response, html_response, json_response
 from learnledger.web.security import (
@@ -58,11 +59,16 @@ async def _overview(request: Request, fmt: str) -> Response:
         tables=sorted(current_entities()),
     )
     context = result.as_dict()
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    lineage = lineage_of("overview", {}, fresh)
     if fmt == "json":
-        return json_response(context)
+        return json_response({**context, "lineage": lineage})
     if fmt == "csv":
+        if request.query_params.get("table") == "data_held":
+            rows = [{"table": k, "rows": v} for k, v in result.as_dict()["table_rows"].items()]
+            return csv_response(rows, "overview-data_held.csv")
         return csv_response([asdict(p) for p in result.programmes], "overview.csv")
-    return html_response(request, "overview.html", {"overview": context})
+    return html_response(request, "overview.html", {"overview": context, "lineage": lineage})
 
 
 @public

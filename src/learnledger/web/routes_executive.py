@@ -40,7 +40,8 @@ from learnledger.metrics.catalogue import load_catalogue
 from learnledger.metrics.data_version import data_version
 from learnledger.metrics.runner import RunContext
 from learnledger.storage.engine import Engine
-from learnledger.web.charts import chart_spec, render_png
+from learnledger.web.charts import TipField, chart_spec, render_png
+from learnledger.web.lineage import freshness, with_lineage
 from learnledger.web.page_kit import Page, render_page
 from learnledger.web.report_pdf import NO_PROGRAMMES, executive_pdf, format_change, format_value
 from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
@@ -141,6 +142,8 @@ async def executive(request: Request) -> Response:
     )
     context = {**context, "maturity": maturity.as_dict()}
     page = executive_page(context, wanted)
+    fresh = await run_in_threadpool(freshness, request.app.state, context.get("roi_as_of") or None)
+    with_lineage(page, "executive", page.context["filters"], fresh)
     if fmt == "pdf":
         chart = page.charts.get("roi")
         png = None if chart is None else await run_in_threadpool(render_png, chart)
@@ -257,28 +260,6 @@ def roi_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
                         "y": y,
                         "x": {"field": "roi", "type": "quantitative"},
                         "color": {"field": "decision", "type": "nominal"},
-                        "tooltip": [
-                            {"field": "programme", "type": "nominal"},
-                            {
-                                "field": "roi",
-                                "type": "quantitative",
-                                "title": "ROI %",
-                                "format": ",.0f",
-                            },
-                            {
-                                "field": "low",
-                                "type": "quantitative",
-                                "title": "low",
-                                "format": ",.0f",
-                            },
-                            {
-                                "field": "high",
-                                "type": "quantitative",
-                                "title": "high",
-                                "format": ",.0f",
-                            },
-                            {"field": "decision", "type": "nominal"},
-                        ],
                     },
                 },
                 {
@@ -287,6 +268,14 @@ def roi_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 },
             ],
         },
+        (
+            TipField("programme", "Programme"),
+            TipField("roi", "ROI", "%", 0),
+            TipField("low", "95 % interval from", "%", 0),
+            TipField("high", "to", "%", 0),
+            TipField("hurdle", "Hurdle", "%", 0),
+            TipField("decision", "Decision"),
+        ),
     )
 
 

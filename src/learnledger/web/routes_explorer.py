@@ -35,6 +35,11 @@ from learnledger.governance.access import AccessService, Capability
 from learnledger.governance.actors import Actor
 from learnledger.governance.consent import ANALYTICS
 from learnledger.impact.checklist import roi_checklist
+from learnledger.impact.checklist_template import (
+    blank_checklist_csv,
+    blank_checklist_html,
+    blank_checklist_markdown,
+)
 from learnledger.metrics.catalogue import (
     Catalogue,
     catalogue_csv,
@@ -57,6 +62,7 @@ from learnledger.storage.starter_kit import write_data_model_starter
 from learnledger.web.catalogue_cache import app_catalogue
 from learnledger.web.explorer_cache import cached_explore
 from learnledger.web.explorer_charts import exploration_chart
+from learnledger.web.lineage import freshness, metric_entries, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.rendering import json_response
 from learnledger.web.security import (
@@ -72,6 +78,11 @@ DASHBOARD_LIMIT = 12
 _VIEW_ACTIONS = ("save", "pin", "unpin", "share", "unshare", "delete")
 _CHECKLIST_FORMATS = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
 _DEFINITION_FORMATS = {"md": "text/markdown", "csv": "text/csv"}
+_TEMPLATE_FORMATS = {
+    "md": ("text/markdown", blank_checklist_markdown),
+    "csv": ("text/csv", blank_checklist_csv),
+    "html": ("text/html", blank_checklist_html),
+}
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -116,6 +127,9 @@ async def explore_page(request: Request) -> Response:
         chart = exploration_chart(exploration)
         if chart is not None:
             page.charts["metric"] = chart
+        fresh = await run_in_threadpool(freshness, request.app.state)
+        entries = metric_entries(["cells", "metric"], exploration.definition)
+        with_lineage(page, "explore", _lineage_filters(exploration), fresh, entries)
         if page_format(request) == "csv":
             await audit_request(
                 request, "export", "metrics", {"metric_id": query.metric_id, "page": "explore"}
@@ -156,7 +170,8 @@ async def catalogue_page(request: Request) -> Response:
         {"metrics": rows, "checklist_programmes": programmes},
         tables={"metrics": rows},
     )
-    return await render_page(request, page)
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    return await render_page(request, with_lineage(page, "metrics", {}, fresh))
 
 
 @signed_in
@@ -198,6 +213,17 @@ async def roi_checklist_download(request: Request) -> Response:
         return json_response(checklist.as_json())
     text = checklist.as_markdown() if fmt == "md" else checklist.as_html()
     return _download(text, _CHECKLIST_FORMATS[fmt], f"roi-checklist-{programme_id}.{fmt}")
+
+
+@signed_in
+async def roi_checklist_template_download(request: Request) -> Response:
+    """The blank ROI calculator checklist to fill in before a programme (`.md`, `.csv`,
+    `.html` — printable); it holds no data, so every signed-in user may have it."""
+    fmt = str(request.path_params["fmt"])
+    if fmt not in _TEMPLATE_FORMATS:
+        raise NotFoundError(f"unknown format {fmt!r}; use md, csv or html")
+    media_type, build = _TEMPLATE_FORMATS[fmt]
+    return _download(build(), media_type, f"roi-checklist-template.{fmt}")
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -266,6 +292,9 @@ async def dashboard_page(request: Request) -> Response:
             card["rows"] = _latest_rows(exploration)
             card["notes"] = exploration.notes
             page.tables[name] = exploration.rows
+            entry = metric_entries([name], exploration.definition)[name]
+            fresh = await run_in_threadpool(freshness, request.app.state)
+            page.lineage[name] = entry.stamped(_lineage_filters(exploration), fresh).as_json()
         page.context["cards"].append(card)
     return await render_page(request, page)
 
@@ -351,6 +380,20 @@ def _exploration_context(exploration: Exploration) -> dict[str, Any]:
         "suppressed_cells": exploration.suppressed,
         "has_chart": exploration.query.display != "table" and bool(exploration.chart_rows),
         "result": exploration.result.as_dict(),
+    }
+
+
+def _lineage_filters(exploration: Exploration) -> dict[str, str]:
+    """What an exploration ran with: breakdown, period, comparison, window and the filters
+    as narrowed to the actor's scope."""
+    query = exploration.query
+    result = exploration.result
+    return {
+        "by": query.by or "",
+        "period": query.period or "",
+        "compare": query.compare or "",
+        "window": f"{result.start or '–'} to {result.end or '–'}",
+        **{k: str(v) for k, v in exploration.applied_filters.items()},
     }
 
 
@@ -455,6 +498,11 @@ ROUTES: list[Route] = [
         "/toolkit/roi-checklist/{programme_id:str}.{fmt:str}",
         roi_checklist_download,
         name="toolkit_roi_checklist",
+    ),
+    Route(
+        "/toolkit/roi-checklist-template.{fmt:str}",
+        roi_checklist_template_download,
+        name="toolkit_roi_checklist_template",
     ),
     Route("/views.{fmt:str}", views_page, methods=["GET"], name="views_twin"),
     Route("/views", views_page, methods=["GET"], name="views"),

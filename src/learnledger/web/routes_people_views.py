@@ -34,7 +34,8 @@ from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
 from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine
-from learnledger.web.charts import chart_spec
+from learnledger.web.charts import TipField, chart_spec
+from learnledger.web.lineage import freshness, query_filters, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.security import audit_request, guarded, guarded_actor, signed_in
 
@@ -79,7 +80,9 @@ async def team(request: Request) -> Response:
         tables=tables,
         charts=_team_charts(view),
     )
-    return await render_page(request, page)
+    shown = {"org_unit": view.org_unit_id, **query_filters(request.query_params)}
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    return await render_page(request, with_lineage(page, "team", shown, fresh))
 
 
 @signed_in
@@ -111,7 +114,7 @@ async def me(request: Request) -> Response:
             "Bars per skill: your latest rated level and the level your role requires.",
             rows,
             {
-                "mark": {"type": "bar", "tooltip": True},
+                "mark": {"type": "bar"},
                 "encoding": {
                     "y": {"field": "skill", "type": "nominal", "title": None},
                     "yOffset": {"field": "measure"},
@@ -119,9 +122,16 @@ async def me(request: Request) -> Response:
                     "color": {"field": "measure", "type": "nominal", "title": None},
                 },
             },
+            (
+                TipField("skill", "Skill"),
+                TipField("measure", "Measure"),
+                TipField("level", "Level"),
+            ),
         )
     page = Page("me", "My learning", "me.html", view.as_dict(), tables, charts)
-    return await render_page(request, page)
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    shown = {"status": request.query_params.get("status") or "all"}
+    return await render_page(request, with_lineage(page, "me", shown, fresh))
 
 
 @guarded(Capability.VIEW_GOVERNANCE)
@@ -160,13 +170,18 @@ async def governance(request: Request) -> Response:
             "Bars: cells rejected by imports, by column and reason.",
             rejections[:20],
             {
-                "mark": {"type": "bar", "tooltip": True},
+                "mark": {"type": "bar"},
                 "encoding": {
                     "y": {"field": "problem", "type": "nominal", "sort": "-x", "title": None},
                     "x": {"field": "cells", "type": "quantitative", "title": "Cells rejected"},
                     "color": {"field": "entity", "type": "nominal", "title": "Entity"},
                 },
             },
+            (
+                TipField("entity", "Entity"),
+                TipField("problem", "Problem"),
+                TipField("cells", "Cells rejected"),
+            ),
         )
     page = Page(
         "governance",
@@ -176,6 +191,9 @@ async def governance(request: Request) -> Response:
         view.tables,
         charts,
     )
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    page = with_lineage(page, "governance", query_filters(request.query_params), fresh)
+    page.lineage = {k: v for k, v in page.lineage.items() if k in view.tables}  # shown only
     return await render_page(request, page)
 
 
@@ -222,13 +240,18 @@ def _team_charts(view: TeamView) -> dict[str, dict[str, Any]]:
                 if n
             ],
             {
-                "mark": {"type": "bar", "tooltip": True},
+                "mark": {"type": "bar"},
                 "encoding": {
                     "y": {"field": "skill", "type": "nominal", "sort": "-x", "title": None},
                     "x": {"field": "people", "type": "quantitative", "title": "People"},
                     "color": {"field": "status", "type": "nominal", "title": None},
                 },
             },
+            (
+                TipField("skill", "Skill"),
+                TipField("status", "Status"),
+                TipField("people", "People"),
+            ),
         )
     return charts
 

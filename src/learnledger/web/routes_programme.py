@@ -11,11 +11,13 @@ filters and data version in ``app.state.programme_views``.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import replace
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -36,7 +38,9 @@ from learnledger.impact.programme_view import (
     programme_view,
 )
 from learnledger.metrics.data_version import data_version
-from learnledger.web.charts import chart_spec, render_svg
+from learnledger.metrics.lineage import utc_minute
+from learnledger.web.charts import TipField, chart_spec, render_svg
+from learnledger.web.lineage import freshness, query_filters, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
 from learnledger.web.security import audit_request, guarded, guarded_actor, refusal
 
@@ -68,7 +72,8 @@ async def programmes(request: Request) -> Response:
         context={"programmes": rows, "min_group_size": settings.min_group_size},
         tables={"programmes": rows},
     )
-    return await render_page(request, page)
+    fresh = await run_in_threadpool(freshness, request.app.state)
+    return await render_page(request, with_lineage(page, "programmes", {}, fresh))
 
 
 @guarded(Capability.VIEW_AGGREGATES)
@@ -81,45 +86,61 @@ async def programme(request: Request) -> Response:
         return refusal(request, 403, f"programme {programme_id!r} is not one of yours")
     fmt = page_format(request)
     filters = ProgrammeFilters.from_query(request.query_params)
-    key, view = await run_in_threadpool(_cached_view, request, programme_id, filters)
-    page = programme_page(view)
+    state = request.app.state
+    key, view = await run_in_threadpool(cached_programme_view, state, programme_id, filters)
+    fresh = await run_in_threadpool(freshness, state, view.get("computed_at"))
+    filters_shown = {"programme": programme_id, **query_filters(request.query_params)}
+    page = with_lineage(programme_page(view), "programme", filters_shown, fresh)
     if fmt in ("csv", "svg", "png"):
         await _audit_export(request, programme_id, fmt)
     if fmt == "html":
-        # Drawing four charts costs more than the rest of the page: keep the SVGs with the view.
-        charts = page.charts
-        svgs = await run_in_threadpool(
-            _cache(request).get_or_build,
-            (*key, "svg"),
-            lambda: {name: render_svg(spec) for name, spec in charts.items()},
-        )
+        svgs = await run_in_threadpool(programme_svgs, state, key, page)
         page = replace(page, charts={}, context={**view, "chart_svgs": svgs})
     return await render_page(request, page)
 
 
-def _cache(request: Request) -> ProgrammeViewCache:
-    cache = getattr(request.app.state, _STATE_KEY, None)
+def programme_cache(state: State) -> ProgrammeViewCache:
+    """The app's cache of programme views (and their drawn charts), created on first use."""
+    cache = getattr(state, _STATE_KEY, None)
     if cache is None:
         cache = ProgrammeViewCache()
-        setattr(request.app.state, _STATE_KEY, cache)
+        setattr(state, _STATE_KEY, cache)
     return cache
 
 
-def _cached_view(
-    request: Request, programme_id: str, filters: ProgrammeFilters
+def cached_programme_view(
+    state: State, programme_id: str, filters: ProgrammeFilters, *, remember: bool = True
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    settings: Settings = request.app.state.settings
-    engine = request.app.state.engine
+    """The view of `programme_id` with `filters` on the current data, through the app's cache
+    (the caller has checked that the actor may see the programme); its cache key too.
+    `remember` notes the request for the cache warmer (which itself does not)."""
+    settings: Settings = state.settings
+    engine = state.engine
     view_settings = ViewSettings(
         min_group_size=settings.min_group_size,
         currency=settings.currency,
         consent_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
     )
     key = (data_version(engine), programme_id, filters.key(), view_settings)
-    view = _cache(request).get_or_build(
-        key, lambda: programme_view(engine, programme_id, filters, view_settings)
+    if remember:
+        programme_cache(state).remember(key[1:], (programme_id, filters))  # for the warmer
+    view = programme_cache(state).get_or_build(
+        key,
+        lambda: {
+            **programme_view(engine, programme_id, filters, view_settings),
+            "computed_at": utc_minute(dt.datetime.now(dt.UTC)),
+        },
     )
     return key, view
+
+
+def programme_svgs(state: State, key: tuple[Any, ...], page: Page) -> dict[str, Any]:
+    """The page's charts drawn as SVG, kept with the view (drawing four charts costs more
+    than the rest of the page)."""
+    charts = page.charts
+    return programme_cache(state).get_or_build(
+        (*key, "svg"), lambda: {name: render_svg(spec) for name, spec in charts.items()}
+    )
 
 
 def programme_page(view: dict[str, Any]) -> Page:
@@ -192,12 +213,18 @@ def _funnel_chart(name: str, stages: list[dict[str, Any]]) -> dict[str, Any] | N
         "People at each stage of the programme, from enrolment to completing every course.",
         rows,
         {
-            "mark": {"type": "bar", "tooltip": True},
+            "mark": {"type": "bar"},
             "encoding": {
                 "y": {"field": "stage", "type": "nominal", "sort": None, "title": None},
                 "x": {"field": "people", "type": "quantitative", "title": "people"},
             },
         },
+        (
+            TipField("stage", "Stage"),
+            TipField("people", "People"),
+            TipField("share_of_enrolled_pct", "Share of enrolled", "%", 1),
+            TipField("lost_since_previous", "Lost since the previous stage", "people"),
+        ),
     )
 
 
@@ -214,7 +241,7 @@ def _dropoff_chart(name: str, modules: list[dict[str, Any]]) -> dict[str, Any] |
         "People who reached each module of each course, in order; a fall marks a drop-off.",
         rows,
         {
-            "mark": {"type": "bar", "tooltip": True},
+            "mark": {"type": "bar"},
             "encoding": {
                 "y": {
                     "field": "label",
@@ -227,6 +254,13 @@ def _dropoff_chart(name: str, modules: list[dict[str, Any]]) -> dict[str, Any] |
                 "color": {"field": "course", "type": "nominal", "title": "course"},
             },
         },
+        (
+            TipField("course", "Course"),
+            TipField("label", "Module"),
+            TipField("people_reaching", "People reaching it"),
+            TipField("dropped", "Dropped since the previous module", "people"),
+            TipField("drop_pct", "Drop-off", "%", 1),
+        ),
     )
 
 
@@ -269,7 +303,7 @@ def _impact_chart(name: str, impacts: list[dict[str, Any]]) -> dict[str, Any] | 
                         },
                     },
                     {
-                        "mark": {"type": "point", "filled": True, "size": 60, "tooltip": True},
+                        "mark": {"type": "point", "filled": True, "size": 60},
                         "encoding": {
                             "y": {"field": "label", "type": "nominal"},
                             "x": {"field": "effect", "type": "quantitative"},
@@ -279,6 +313,15 @@ def _impact_chart(name: str, impacts: list[dict[str, Any]]) -> dict[str, Any] | 
                 ],
             },
         },
+        (
+            TipField("metric", "Outcome"),
+            TipField("method", "Method"),
+            TipField("kind", "Kind"),
+            TipField("effect", "Effect per person and month", unit_field="unit"),
+            TipField("low", "95 % interval from", unit_field="unit"),
+            TipField("high", "to", unit_field="unit"),
+            TipField("n_treated", "Trained people"),
+        ),
     )
     spec.pop("width", None)  # a faceted chart sizes its cells
     return spec
@@ -292,7 +335,7 @@ def _costs_chart(name: str, costs: dict[str, Any]) -> dict[str, Any] | None:
         "First-year fully loaded cost of the programme by Phillips cost category.",
         costs["rows"],
         {
-            "mark": {"type": "bar", "tooltip": True},
+            "mark": {"type": "bar"},
             "encoding": {
                 "y": {"field": "category", "type": "nominal", "sort": None, "title": None},
                 "x": {
@@ -303,6 +346,11 @@ def _costs_chart(name: str, costs: dict[str, Any]) -> dict[str, Any] | None:
                 },
             },
         },
+        (
+            TipField("category", "Cost category"),
+            TipField("amount", "Fully loaded cost", costs["currency"], 0),
+            TipField("share_pct", "Share of the total", "%", 1),
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-// LearnLedger pages: sortable tables and format links that keep the page's filters.
+// LearnLedger pages: sortable tables, format links that keep the page's filters, chart tooltips.
 (function () {
   "use strict";
   function sortBy(table, index, header) {
@@ -30,4 +30,51 @@
     if (path === "/") { path = "/overview"; }
     link.href = path + "." + link.getAttribute("data-format") + link.getAttribute("href");
   });
+  // Chart tooltips. The server writes each mark's tooltip text (values with units) into the
+  // SVG as the mark's aria-label; show it on hover and on keyboard focus. One mark per chart
+  // is in the tab order; arrow keys (and Home / End) move between marks, Escape hides the tip.
+  function chartTips(box, index) {
+    var marks = Array.prototype.filter.call(
+      box.querySelectorAll('[role="graphics-symbol"][aria-label]'),
+      function (mark) { return mark.closest(".role-mark") !== null; });
+    if (!marks.length) { return; }
+    var tip = document.createElement("div");
+    tip.className = "chart-tip";
+    tip.id = "chart-tip-" + index;
+    tip.setAttribute("role", "tooltip");
+    tip.hidden = true;
+    box.appendChild(tip);
+    function show(mark) {
+      tip.textContent = mark.getAttribute("aria-label").split("; ").join("\n");
+      tip.hidden = false;
+      var area = box.getBoundingClientRect(), at = mark.getBoundingClientRect();
+      var left = at.left - area.left + at.width / 2 - tip.offsetWidth / 2;
+      left = Math.max(0, Math.min(left, area.width - tip.offsetWidth));
+      var top = at.top - area.top - tip.offsetHeight - 8;
+      if (top < 0) { top = at.bottom - area.top + 8; }
+      tip.style.left = left + "px";
+      tip.style.top = top + "px";
+      mark.setAttribute("aria-describedby", tip.id);
+    }
+    function hide() { tip.hidden = true; }
+    marks.forEach(function (mark, i) {
+      mark.setAttribute("tabindex", i === 0 ? "0" : "-1");
+      mark.addEventListener("mouseenter", function () { show(mark); });
+      mark.addEventListener("mouseleave", hide);
+      mark.addEventListener("focus", function () { show(mark); });
+      mark.addEventListener("blur", hide);
+      mark.addEventListener("keydown", function (event) {
+        var next = {ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1,
+                    Home: 0, End: marks.length - 1}[event.key];
+        if (event.key === "Escape") { hide(); return; }
+        if (next === undefined) { return; }
+        event.preventDefault();
+        next = Math.max(0, Math.min(next, marks.length - 1));
+        mark.setAttribute("tabindex", "-1");
+        marks[next].setAttribute("tabindex", "0");
+        marks[next].focus();
+      });
+    });
+  }
+  document.querySelectorAll(".chart-svg").forEach(chartTips);
 }());
