@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     metrics_dir: str | None = Field(
         None, description="Directory of the user's own metric definition YAML files."
     )
+    risk_alert_threshold: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Risk of not completing at or above which an enrolment counts as at risk "
+        "in early-warning summaries (counts by course).",
+    )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
     lrs_base_url: str = Field(
         "http://127.0.0.1:8000/xapi",

@@ -19,6 +19,7 @@ from learnledger.cli import (
     impact_cmd,
     import_cmd,
     imports_cmd,
+    insights_cmd,
     metrics_cmd,
     model_cmd,
     serve_cmd,
@@ -50,6 +51,7 @@ app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(governance_cmd.app, name="governance")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(impact_cmd.app, name="impact")
+app.add_typer(insights_cmd.app, name="insights")
 app.command("roi")(impact_cmd.roi)
 app.command("serve")(serve_cmd.serve)
 app.command("import")(import_cmd.import_)

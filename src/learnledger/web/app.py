@@ -30,6 +30,7 @@ from learnledger.web import (
     pages,
     routes_executive,
     routes_explorer,
+    routes_insights_risk,
     routes_people_views,
     routes_programme,
 )
@@ -117,6 +118,7 @@ def app_routes() -> list[Route]:
         *routes_programme.ROUTES,
         *routes_explorer.ROUTES,
         *routes_people_views.ROUTES,
+        *routes_insights_risk.ROUTES,
     ]
 
 

@@ -20,6 +20,7 @@ from learnledger.core.model.entities import (
     lrs_statements,
     organisation,
     outcomes,
+    risk_models,
     views,
 )
 from learnledger.core.model.entities import xapi as xapi_entities
@@ -83,6 +84,12 @@ M0007_SAVED_VIEWS = Migration(
     operations=tuple(CreateTable(entity) for entity in views.ENTITIES),
 )
 
+M0009_RISK_MODELS = Migration(
+    id="0009_risk_models",
+    description="Insights: trained early-warning models with their cards and signatures.",
+    operations=tuple(CreateTable(entity) for entity in risk_models.ENTITIES),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M0001_CANONICAL_MODEL,
     M0002_LRS,
@@ -91,4 +98,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     M0005_DATASET_IMPORTS,
     M0006_GOVERNANCE,
     M0007_SAVED_VIEWS,
+    M0009_RISK_MODELS,
 )
