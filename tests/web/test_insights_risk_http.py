@@ -72,7 +72,9 @@ def test_a_manager_sees_their_team_with_reasons(
     rows = body["enrolments"]
     assert rows
     assert {row["person_id"] for row in rows} <= scopes["team"]  # type: ignore[operator]
-    assert [r["probability"] for r in rows] == sorted((r["probability"] for r in rows), reverse=True)
+    assert [r["probability"] for r in rows] == sorted(
+        (r["probability"] for r in rows), reverse=True
+    )
     assert any(row["factors"] for row in rows)
     admin = sign_in("admin").get("/api/insights/risk?day=28&limit=100000").json()
     assert admin["scored"] > body["scored"]
@@ -83,7 +85,8 @@ def test_an_analyst_sees_pseudonyms_only(sign_in: Callable[[str], TestClient]) -
     assert rows
     assert all(row["person_id"].startswith("p") and "-" in row["person_id"] for row in rows)
     admin_people = {
-        r["person_id"] for r in sign_in("admin").get("/api/insights/risk?day=28").json()["enrolments"]
+        r["person_id"]
+        for r in sign_in("admin").get("/api/insights/risk?day=28").json()["enrolments"]
     }
     assert not admin_people & {row["person_id"] for row in rows}
 
@@ -97,7 +100,8 @@ def test_executives_get_counts_by_course_with_small_groups_suppressed(
     assert body["threshold"] == web_settings.risk_alert_threshold
     assert body["courses"]
     text = str(body)
-    assert "person_id" not in text and "enrolment_id" not in text
+    assert "person_id" not in text
+    assert "enrolment_id" not in text
     for course in body["courses"]:
         if course["suppressed"]:
             assert course["at_risk"] is None

@@ -157,6 +157,22 @@ missed AS (
         WHERE r.enrolment_id = k.enrolment_id AND r.assessment_id = d.assessment_id)
     GROUP BY k.enrolment_id
 ),
+history_groups AS (
+    SELECT DISTINCT c.programme_id, k.course_id, k.cutoff
+    FROM known k JOIN courses c ON c.course_id = k.course_id
+    WHERE c.programme_id IS NOT NULL
+),
+history AS (
+    SELECT g.course_id, g.cutoff,
+           COUNT(*) AS settled,
+           AVG(CASE WHEN p.status IN ({not_completed}) THEN 1.0 ELSE 0.0 END) AS rate
+    FROM history_groups g
+    JOIN courses pc ON pc.programme_id = g.programme_id AND pc.course_id <> g.course_id
+    JOIN en p ON p.course_id = pc.course_id
+    WHERE COALESCE(p.due_date, p.completed_on, p.withdrawn_on) < g.cutoff
+      AND p.status IN ('completed', {not_completed})
+    GROUP BY g.course_id, g.cutoff
+),
 prior AS (
     SELECT k.enrolment_id,
            COUNT(*) AS prior_enrolments,
@@ -194,12 +210,14 @@ SELECT k.enrolment_id, k.person_id, k.course_id, k.anchor, k.cutoff,
        COALESCE(m.missed_assessments, 0) AS missed_assessments,
        COALESCE(p.prior_enrolments, 0) AS prior_enrolments,
        COALESCE(p.prior_not_completed, 0) AS prior_not_completed,
-       COALESCE(p.prior_completed, 0) AS prior_completed
+       COALESCE(p.prior_completed, 0) AS prior_completed,
+       h.rate AS programme_not_completed_rate
 FROM known k
 LEFT JOIN activity a ON a.enrolment_id = k.enrolment_id
 LEFT JOIN scores s ON s.enrolment_id = k.enrolment_id
 LEFT JOIN missed m ON m.enrolment_id = k.enrolment_id
 LEFT JOIN prior p ON p.enrolment_id = k.enrolment_id
+LEFT JOIN history h ON h.course_id = k.course_id AND h.cutoff = k.cutoff
 ORDER BY k.enrolment_id
 """
 
@@ -234,6 +252,7 @@ SQL_FEATURES = (
     "prior_enrolments",
     "prior_not_completed",
     "prior_completed",
+    "programme_not_completed_rate",
 )
 
 #: Features derived in Python from the SQL columns of the same cut-off (no other data).
@@ -244,6 +263,8 @@ DERIVED_FEATURES = (
     "interactions_rank_in_course",
     "active_days_rank_in_course",
     "submissions_rank_in_course",
+    "mean_score_rank_in_course",
+    "course_withdrawn_share",
 )
 
 FEATURES = (*SQL_FEATURES, *DERIVED_FEATURES)
@@ -276,6 +297,8 @@ FEATURE_DESCRIPTIONS = {
     "prior_enrolments": "earlier enrolments of the person",
     "prior_not_completed": "earlier enrolments settled as failed or withdrawn",
     "prior_completed": "earlier enrolments completed",
+    "programme_not_completed_rate": "share not completed among settled enrolments of the "
+    "programme's other courses (ended before the cut-off)",
     "day": "cut-off day (days after day 0)",
     "interactions_per_active_day": "interactions per active day",
     "trend_last_14_vs_prev_14": "interactions of the last 14 days minus the 14 before, "
@@ -284,6 +307,9 @@ FEATURE_DESCRIPTIONS = {
     "at the same cut-off",
     "active_days_rank_in_course": "percentile of active days in the course at the cut-off",
     "submissions_rank_in_course": "percentile of submissions in the course at the cut-off",
+    "mean_score_rank_in_course": "percentile of the mean score in the course at the cut-off "
+    "(no score ranks lowest)",
+    "course_withdrawn_share": "share of the course's enrolments withdrawn by the cut-off",
 }
 
 
@@ -406,12 +432,16 @@ def frame_from_arrow(table: pa.Table) -> FeatureFrame:
         columns["trend_last_14_vs_prev_14"] = np.where(
             total > 0, (last - prev) / np.maximum(total, 1), 0.0
         )
+    groups = [f"{c}|{d:g}" for c, d in zip(courses, columns["day"], strict=True)]
     for source, target in (
         ("interactions", "interactions_rank_in_course"),
         ("active_days", "active_days_rank_in_course"),
         ("submissions", "submissions_rank_in_course"),
+        ("mean_score", "mean_score_rank_in_course"),
     ):
-        columns[target] = _rank_within(courses, columns[source])
+        values = np.nan_to_num(columns[source], nan=-1.0)
+        columns[target] = _rank_within(groups, values)
+    columns["course_withdrawn_share"] = _mean_within(groups, columns["withdrawn_by_cutoff"])
     matrix = (
         np.column_stack([columns[name] for name in FEATURES]) if n else np.zeros((0, len(FEATURES)))
     )
@@ -443,6 +473,17 @@ def _rank_within(groups: list[str], values: np.ndarray) -> np.ndarray:
         ranks = _average_ranks(group)
         result[members] = (ranks - 1) / max(len(group) - 1, 1)
     return result
+
+
+def _mean_within(groups: list[str], values: np.ndarray) -> np.ndarray:
+    """Mean of the values of each row's group."""
+    if not len(values):
+        return np.zeros(0)
+    keys, index = np.unique(np.asarray(groups), return_inverse=True)
+    sums = np.bincount(index, weights=values, minlength=len(keys))
+    counts = np.bincount(index, minlength=len(keys))
+    means: np.ndarray = (sums / counts)[index]
+    return means
 
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:
