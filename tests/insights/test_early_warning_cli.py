@@ -62,7 +62,9 @@ def test_train_then_score_explain_and_card(demo_copy: Callable[[], Settings]) ->
     assert 0 < len(scores["enrolments"]) <= 5
     first = scores["enrolments"][0]
     csv_out = _invoke(settings, "insights", "risk", "score", "--day", "28", "--format", "csv")
-    assert csv_out.splitlines()[0].startswith("enrolment_id,person_id,course_id,day,risk")
+    assert csv_out.splitlines()[0].startswith(
+        "enrolment_id,person_id,course_id,day,risk,aspects_flag,objective_id"
+    )
     explained = json.loads(
         _invoke(
             settings,

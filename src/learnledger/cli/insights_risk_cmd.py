@@ -69,6 +69,14 @@ On = Annotated[
     str | None,
     typer.Option("--on", help="Cut-off calendar date YYYY-MM-DD (default: today)."),
 ]
+Target = Annotated[
+    str,
+    typer.Option(
+        "--target",
+        help="completion (risk of not completing) or performance (risk of missing a "
+        "programme's performance objective).",
+    ),
+]
 Model = Annotated[
     str | None, typer.Option("--model", help="Stored model id (default: the newest).")
 ]
@@ -100,15 +108,25 @@ def _scope(settings: Settings, courses: list[str] | None, enrolment: str | None 
     )
 
 
+def _check_target(target: str) -> None:
+    if target not in ("completion", "performance"):
+        raise typer.BadParameter(
+            f"{target!r} is not completion or performance", param_hint="--target"
+        )
+
+
 def _request(
     settings: Settings,
     days: str,
     test_from: str | None,
     budget: float,
     courses: list[str] | None,
+    target: str,
     refit: bool = True,
 ) -> TrainingRequest:
+    _check_target(target)
     return TrainingRequest(
+        target=target,
         days=_days(days),
         test_from=date_option(test_from, "--test-from"),
         budget=budget,
@@ -132,13 +150,14 @@ def train(
             "models fitted on the earlier cohorts only.",
         ),
     ] = True,
+    target: Target = "completion",
     output: Format = "table",
 ) -> None:
     """Validate on later cohorts, then fit and store the gradient-boosting and logistic-
     regression models (signed, with their model cards)."""
     _check_format(output, ("table", "json"))
     settings = settings_from(ctx)
-    request = _request(settings, days, test_from, budget, course, refit)
+    request = _request(settings, days, test_from, budget, course, target, refit)
     with engine_for(settings) as engine:
         Migrator(engine).migrate()
         with step_progress() as progress:
@@ -169,12 +188,13 @@ def validate(
     test_from: TestFrom = None,
     budget: Budget = DEFAULT_BUDGET,
     course: Courses = None,
+    target: Target = "completion",
     output: Format = "table",
 ) -> None:
     """Temporal validation of both models and the Aspects rule, without storing anything."""
     _check_format(output, ("table", "json"))
     settings = settings_from(ctx)
-    request = _request(settings, days, test_from, budget, course)
+    request = _request(settings, days, test_from, budget, course, target)
     with engine_for(settings) as engine, step_progress() as progress:
         report = validate_models(engine, request, progress)
     if output == "json":
@@ -200,10 +220,12 @@ def score(
             "--include-closed", help="Also score enrolments completed or withdrawn by then."
         ),
     ] = False,
+    target: Target = "completion",
     output: Format = "table",
 ) -> None:
     """Score enrolments with the stored model on the data as it is now (highest risk first)."""
     _check_format(output)
+    _check_target(target)
     settings = settings_from(ctx)
     request = RiskRequest(
         day=day,
@@ -212,6 +234,7 @@ def score(
         model_id=model,
         factors=factors,
         open_only=not include_closed,
+        target=target,
     )
     with engine_for(settings) as engine:
         scores = enrolment_risks(engine, load_key_ring(settings), request)
@@ -226,10 +249,12 @@ def explain(
     on: On = None,
     model: Model = None,
     factors: Annotated[int, typer.Option("--factors", min=1, max=20)] = 5,
+    target: Target = "completion",
     output: Format = "table",
 ) -> None:
     """One enrolment's risk and the factors that raise it most."""
     _check_format(output, ("table", "json"))
+    _check_target(target)
     settings = settings_from(ctx)
     request = RiskRequest(
         day=day,
@@ -238,6 +263,7 @@ def explain(
         model_id=model,
         factors=factors,
         open_only=False,
+        target=target,
     )
     with engine_for(settings) as engine:
         scores = enrolment_risks(engine, load_key_ring(settings), request)
@@ -271,14 +297,16 @@ def explain(
 def card(
     ctx: typer.Context,
     model_id: Annotated[str | None, typer.Argument(help="Model id (default: the newest).")] = None,
+    target: Target = "completion",
     output: Annotated[str, typer.Option("--format", help="markdown or json.")] = "markdown",
 ) -> None:
     """The model card of a stored model."""
     _check_format(output, ("markdown", "json"))
+    _check_target(target)
     settings = settings_from(ctx)
     with engine_for(settings) as engine:
         store = ModelStore(engine, load_key_ring(settings))
-        chosen = model_id or store.latest_id("completion", ModelKind.GRADIENT_BOOSTING.value)
+        chosen = model_id or store.latest_id(target, ModelKind.GRADIENT_BOOSTING.value)
         if chosen is None:
             raise fail("no risk model has been trained yet: run `learnledger insights risk train`")
         stored = store.load(chosen)
@@ -340,11 +368,12 @@ def _print_scores(scores: RiskScores, limit: int, output: str) -> None:
             "day": r.day,
             "risk": round(r.probability, 4),
             "aspects_flag": r.aspects_flag,
+            "objective_id": r.objective_id or "",
             "top_factors": "; ".join(f.feature for f in r.factors),
         }
         for r in rows
     ]
-    title = f"Risk of not completing ({scores.method}, {scores.cutoff})"
+    title = f"Risk ({scores.method}, {scores.cutoff})"
     _print_rows(flat, output, title)
     if output == "table":
         console.print(f"{len(scores.rows)} enrolments scored; {len(rows)} shown")

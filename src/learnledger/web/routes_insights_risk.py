@@ -61,7 +61,11 @@ def _risk_request(request: Request, scope: Scope, factors: int) -> RiskRequest:
         on_date = dt.date.fromisoformat(on) if on else None
     except ValueError as exc:
         raise ValidationError("on", f"{on!r} is not a date (YYYY-MM-DD)") from exc
+    target = query.get("target") or "completion"
+    if target not in ("completion", "performance"):
+        raise ValidationError("target", f"{target!r} is not completion or performance")
     return RiskRequest(
+        target=target,
         day=_int(request, "day", None, 0, 3650),
         on=on_date,
         scope=scope,

@@ -39,6 +39,7 @@ def model_card(
     validation: dict[str, Any],
     references: dict[str, list[float | None]],
     refit_on_all: bool,
+    names: tuple[str, ...] = FEATURES,
 ) -> dict[str, Any]:
     """The card of one model as JSON-ready data."""
     return {
@@ -52,7 +53,7 @@ def model_card(
             "definition": "day 0 is the start of the enrolment's cohort, else the enrolment "
             "date; at day d only records dated before day 0 + d are used",
         },
-        "features": [{"name": n, "description": FEATURE_DESCRIPTIONS[n]} for n in FEATURES],
+        "features": [{"name": n, "description": FEATURE_DESCRIPTIONS.get(n, n)} for n in names],
         "data": data,
         "validation": validation,
         "trained_on": "all labelled enrolments (after validation on the temporal split)"

@@ -78,13 +78,14 @@ def top_factors(
     matrix: np.ndarray,
     references: np.ndarray,
     limit: int = 3,
+    names: tuple[str, ...] = FEATURES,
 ) -> list[list[Factor]]:
     """The `limit` features raising each row's risk most (positive contributions only)."""
     if not len(matrix):
         return []
     base = risk(estimator, matrix)
     contributions = np.zeros(matrix.shape)
-    for j, name in enumerate(FEATURES):
+    for j, name in enumerate(names):
         if name in _NOT_REASONS:
             continue
         changed = matrix.copy()
@@ -101,8 +102,8 @@ def top_factors(
         result.append(
             [
                 Factor(
-                    FEATURES[j],
-                    FEATURE_DESCRIPTIONS[FEATURES[j]],
+                    names[j],
+                    FEATURE_DESCRIPTIONS.get(names[j], names[j]),
                     _value(matrix[i, j]),
                     _value(references[i, j]),
                     float(contributions[i, j]),

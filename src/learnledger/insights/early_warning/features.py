@@ -310,6 +310,12 @@ FEATURE_DESCRIPTIONS = {
     "mean_score_rank_in_course": "percentile of the mean score in the course at the cut-off "
     "(no score ranks lowest)",
     "course_withdrawn_share": "share of the course's enrolments withdrawn by the cut-off",
+    "perf_recent_change": "change of the metric in the last 92 days before the cut-off from "
+    "the baseline, in %, positive when better",
+    "perf_required_change": "change from the baseline the objective requires, in %",
+    "perf_gap": "required change minus the recent change",
+    "perf_baseline_known": "observations in the 92 days before day 0 exist (1/0)",
+    "months_to_objective": "months left until the objective is due",
 }
 
 
@@ -321,14 +327,21 @@ class FeatureFrame:
     person_ids: list[str]
     course_ids: list[str]
     days: np.ndarray
-    matrix: np.ndarray  # rows x FEATURES, float64 with NaN for unknown
+    matrix: np.ndarray  # rows x names, float64 with NaN for unknown
+    names: tuple[str, ...] = FEATURES
+    #: per row, the objective a performance-target row is about (empty for completion)
+    objectives: tuple[str | None, ...] = ()
 
     def __len__(self) -> int:
         return len(self.enrolment_ids)
 
     def column(self, name: str) -> np.ndarray:
         """One feature column by name."""
-        return self.matrix[:, FEATURES.index(name)]
+        return self.matrix[:, self.names.index(name)]
+
+    def objective(self, i: int) -> str | None:
+        """The objective row `i` is about, if any."""
+        return self.objectives[i] if self.objectives else None
 
     def take(self, index: np.ndarray) -> FeatureFrame:
         """The rows at `index` (integer positions or a boolean mask)."""
@@ -339,6 +352,8 @@ class FeatureFrame:
             [self.course_ids[i] for i in positions],
             self.days[positions],
             self.matrix[positions],
+            self.names,
+            tuple(self.objectives[i] for i in positions) if self.objectives else (),
         )
 
     @staticmethod
@@ -346,12 +361,15 @@ class FeatureFrame:
         """Rows of several frames, in order."""
         if not frames:
             return FeatureFrame([], [], [], np.zeros(0), np.zeros((0, len(FEATURES))))
+        with_objectives = any(f.objectives for f in frames)
         return FeatureFrame(
             [e for f in frames for e in f.enrolment_ids],
             [p for f in frames for p in f.person_ids],
             [c for f in frames for c in f.course_ids],
             np.concatenate([f.days for f in frames]),
             np.vstack([f.matrix for f in frames]),
+            frames[0].names,
+            tuple(o for f in frames for o in f.objectives) if with_objectives else (),
         )
 
 

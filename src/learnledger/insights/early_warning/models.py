@@ -67,8 +67,8 @@ class Classifier(Protocol):
     def predict_proba(self, x: Any) -> Any: ...  # pragma: no cover - protocol
 
 
-def new_estimator(kind: ModelKind, seed: int = 0) -> Classifier:
-    """An unfitted estimator of `kind` (a learned kind)."""
+def new_estimator(kind: ModelKind, seed: int = 0, names: tuple[str, ...] = FEATURES) -> Classifier:
+    """An unfitted estimator of `kind` (a learned kind) for columns `names`."""
     if kind is ModelKind.GRADIENT_BOOSTING:
         booster: Classifier = HistGradientBoostingClassifier(
             learning_rate=0.06,
@@ -83,7 +83,7 @@ def new_estimator(kind: ModelKind, seed: int = 0) -> Classifier:
         )
         return booster
     if kind is ModelKind.LOGISTIC_REGRESSION:
-        counts = [FEATURES.index(name) for name in _COUNT_FEATURES]
+        counts = [i for i, name in enumerate(names) if name in _COUNT_FEATURES]
         pipeline: Classifier = make_pipeline(
             FunctionTransformer(_log_counts, kw_args={"columns": counts}),
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
@@ -102,7 +102,7 @@ def _log_counts(x: np.ndarray, columns: list[int]) -> np.ndarray:
 
 def fit(kind: ModelKind, frame: FeatureFrame, labels: np.ndarray, seed: int = 0) -> Classifier:
     """Fit a model of `kind` on the labelled rows of `frame`."""
-    estimator = new_estimator(kind, seed)
+    estimator = new_estimator(kind, seed, frame.names)
     estimator.fit(frame.matrix, labels.astype(int))
     return estimator
 

@@ -22,13 +22,13 @@ from learnledger.governance.consent import ANALYTICS, exclusion_subquery
 from learnledger.governance.keys import KeyRing
 from learnledger.insights.early_warning.explain import Factor, reference_rows, top_factors
 from learnledger.insights.early_warning.features import (
-    FEATURES,
     FeatureFrame,
     Scope,
     enrolment_features,
     features_on,
 )
 from learnledger.insights.early_warning.models import ModelKind, aspects_rule, risk
+from learnledger.insights.early_warning.performance import performance_frame
 from learnledger.insights.early_warning.store import ModelStore, StoredModel
 from learnledger.storage.engine import Engine
 
@@ -49,6 +49,8 @@ class RiskRequest:
     model_id: str | None = None
     factors: int = 3
     open_only: bool = True
+    #: ``completion`` or ``performance`` (risk of missing a programme objective)
+    target: str = "completion"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class EnrolmentRisk:
     probability: float
     aspects_flag: bool
     factors: list[Factor]
+    objective_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready row."""
@@ -72,6 +75,7 @@ class EnrolmentRisk:
             "day": self.day,
             "probability": round(self.probability, 4),
             "aspects_flag": self.aspects_flag,
+            "objective_id": self.objective_id,
             "factors": [f.as_json() for f in self.factors],
         }
 
@@ -109,7 +113,9 @@ def analytics_scope(scope: Scope, *, opt_in: bool = False, at: dt.datetime | Non
 
 def current_features(engine: Engine, request: RiskRequest) -> FeatureFrame:
     """The features the request scores."""
-    if request.day is not None:
+    if request.target == "performance":
+        frame = performance_frame(engine, request.day, request.scope, on=request.on)[0]
+    elif request.day is not None:
         frame = enrolment_features(engine, request.day, request.scope)
     else:
         frame = features_on(engine, request.on or dt.date.today(), request.scope)
@@ -121,10 +127,12 @@ def current_features(engine: Engine, request: RiskRequest) -> FeatureFrame:
     return frame
 
 
-def load_model(engine: Engine, keys: KeyRing, model_id: str | None) -> StoredModel | None:
-    """The named model, or the newest gradient-boosting completion model, or None."""
+def load_model(
+    engine: Engine, keys: KeyRing, model_id: str | None, target: str = "completion"
+) -> StoredModel | None:
+    """The named model, or the newest gradient-boosting model of `target`, or None."""
     store = ModelStore(engine, keys)
-    chosen = model_id or store.latest_id("completion", ModelKind.GRADIENT_BOOSTING.value)
+    chosen = model_id or store.latest_id(target, ModelKind.GRADIENT_BOOSTING.value)
     return None if chosen is None else store.load(chosen)
 
 
@@ -134,7 +142,11 @@ def enrolment_risks(engine: Engine, keys: KeyRing, request: RiskRequest) -> Risk
     Raises NotFoundError for an unknown `model_id` and TamperedModelError for a model whose
     signature does not match.
     """
-    model = load_model(engine, keys, request.model_id)
+    model = load_model(engine, keys, request.model_id, request.target)
+    if model is not None and model.target != request.target:
+        raise ValidationError(
+            "model", f"{model.model_id!r} predicts {model.target}, not {request.target}"
+        )
     frame = current_features(engine, request)
     return score_frame(frame, model, request.factors, _cutoff_label(request))
 
@@ -151,12 +163,12 @@ def score_frame(
         ]
         method = ModelKind.ASPECTS_RULE.value
     else:
-        _check_features(model)
+        _check_features(model, frame.names)
         probability = risk(model.estimator, frame.matrix)
         reasons = [[] for _ in range(len(frame))]
         if factors and len(frame):
             references = reference_rows(model.card["references"], frame.days)
-            reasons = top_factors(model.estimator, frame.matrix, references, factors)
+            reasons = top_factors(model.estimator, frame.matrix, references, factors, frame.names)
         method = model.kind
     order = np.argsort(-probability, kind="stable")
     rows = [
@@ -168,14 +180,15 @@ def score_frame(
             float(probability[i]),
             bool(flags[i]),
             reasons[i],
+            frame.objective(i),
         )
         for i in order
     ]
     return RiskScores(method, None if model is None else model.model_id, cutoff, rows)
 
 
-def _check_features(model: StoredModel) -> None:
-    if tuple(model.features) != FEATURES:
+def _check_features(model: StoredModel, names: tuple[str, ...]) -> None:
+    if tuple(model.features) != names:
         raise ValidationError(
             f"risk_models[{model.model_id}]",
             f"risk model {model.model_id!r} was trained on other features than this version "

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from learnledger.errors import ValidationError
 from learnledger.governance.keys import KeyRing
 from learnledger.insights.early_warning.card import model_card
 from learnledger.insights.early_warning.dataset import LabelledSet, Progress, labelled_set
 from learnledger.insights.early_warning.explain import references_by_day
-from learnledger.insights.early_warning.features import FEATURES, Scope
+from learnledger.insights.early_warning.features import Scope
 from learnledger.insights.early_warning.models import LEARNED, ModelKind, fit
+from learnledger.insights.early_warning.performance import performance_labelled_set
 from learnledger.insights.early_warning.store import ModelStore
 from learnledger.insights.early_warning.validation import (
     DEFAULT_BUDGET,
@@ -33,6 +35,8 @@ class TrainingRequest:
     seed: int = 0
     refit_on_all: bool = True
     scope: Scope = field(default_factory=Scope)
+    #: ``completion`` (not completing the enrolment) or ``performance`` (missing an objective)
+    target: str = "completion"
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,11 @@ def validate_models(
     engine: Engine, request: TrainingRequest, progress: Progress | None = None
 ) -> ValidationReport:
     """Validate without storing anything."""
-    data = labelled_set(engine, request.days, request.scope, progress)
+    data = training_data(engine, request, progress)
     return validate(
         data,
         request.days,
+        target=request.target,
         test_from=request.test_from,
         budget=request.budget,
         seed=request.seed,
@@ -68,12 +73,13 @@ def train_models(
 ) -> TrainingResult:
     """Validate on the temporal split, refit on all labelled rows (unless told not to) and
     store the gradient-boosting and logistic-regression models with their cards."""
-    data = labelled_set(engine, request.days, request.scope, progress)
+    data = training_data(engine, request, progress)
     if progress:
         progress("validating on later cohorts", 0, 1)
     validated = validate(
         data,
         request.days,
+        target=request.target,
         test_from=request.test_from,
         budget=request.budget,
         seed=request.seed,
@@ -93,11 +99,12 @@ def train_models(
             if request.refit_on_all
             else validated.estimators[kind]
         )
-        model_id = f"RISK-completion-{_short(kind)}-{stamp}"
+        model_id = f"RISK-{request.target}-{_short(kind)}-{stamp}"
         card = model_card(
             model_id=model_id,
             kind=kind.value,
-            target="completion",
+            target=request.target,
+            names=final.frame.names,
             days=request.days,
             data=description,
             validation=validated.report.as_json(),
@@ -106,10 +113,10 @@ def train_models(
         )
         store.save(
             model_id=model_id,
-            target="completion",
+            target=request.target,
             kind=kind.value,
             days=request.days,
-            features=FEATURES,
+            features=final.frame.names,
             card=card,
             estimator=estimator,
             trained_by=trained_by,
@@ -119,6 +126,17 @@ def train_models(
     if progress:
         progress("stored", len(LEARNED), len(LEARNED))
     return TrainingResult(ids, validated.report)
+
+
+def training_data(
+    engine: Engine, request: TrainingRequest, progress: Progress | None = None
+) -> LabelledSet:
+    """The labelled rows of the request's target."""
+    if request.target == "performance":
+        return performance_labelled_set(engine, request.days, request.scope, progress)
+    if request.target != "completion":
+        raise ValidationError("target", f"{request.target!r} is not completion or performance")
+    return labelled_set(engine, request.days, request.scope, progress)
 
 
 def _short(kind: ModelKind) -> str:
