@@ -159,9 +159,10 @@ def _run(args: list[str]) -> tuple[dict[str, float], float]:
 def main() -> None:
     """Run the measurements in subprocesses and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--oulad", type=Path, required=True)
+    parser.add_argument("--oulad", type=Path, help="DuckDB file holding the full OULAD")
     parser.add_argument("--work", type=Path, default=Path("/tmp/predict"))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--train-runs", type=int, help="training runs (default: --runs)")
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--memory-limit", default="6GB")
     parser.add_argument("--skip-training", action="store_true")
@@ -175,11 +176,13 @@ def main() -> None:
         else:
             print(json.dumps(train_child(url, refit=kind == "train")))
         return
+    if args.oulad is None:
+        parser.error("--oulad is required")
     url = f"duckdb:///{args.oulad.resolve()}?memory_limit={args.memory_limit}"
     load_before = os.getloadavg()[0]
     if not args.skip_training:
         runs = []
-        for run in range(args.runs):
+        for run in range(args.train_runs or args.runs):
             result, rss = _run(["--child", "train-norefit" if args.no_refit else "train", url])
             result["rss_mb"] = rss
             runs.append(result)
