@@ -73,11 +73,13 @@ home_pages AS (
     SELECT DISTINCT course_id, activity_id FROM course_activities WHERE home = 1
 ),
 linked AS (
-    SELECT k.enrolment_id, l.event_id, l.activity_id, l.interactions, l."timestamp"
+    SELECT k.enrolment_id, k.anchor, k.cutoff, k.course_id, l.event_id, l.activity_id,
+           l.interactions, l."timestamp"
     FROM known k JOIN learning_events l ON l.registration = k.registration
     WHERE CAST(l."timestamp" AS DATE) < k.cutoff
     UNION ALL
-    SELECT DISTINCT k.enrolment_id, l.event_id, l.activity_id, l.interactions, l."timestamp"
+    SELECT DISTINCT k.enrolment_id, k.anchor, k.cutoff, k.course_id, l.event_id,
+           l.activity_id, l.interactions, l."timestamp"
     FROM known k
     JOIN learning_events l ON l.person_id = k.person_id AND l.registration IS NULL
     JOIN course_activities ca ON ca.course_id = k.course_id
@@ -85,12 +87,11 @@ linked AS (
     WHERE CAST(l."timestamp" AS DATE) < k.cutoff
 ),
 ev AS (
-    SELECT k.enrolment_id, k.anchor, k.cutoff, k.course_id, x.activity_id,
+    SELECT x.enrolment_id, x.anchor, x.cutoff, x.course_id, x.activity_id,
            CAST(x."timestamp" AS DATE) AS day, COALESCE(x.interactions, 1) AS n,
            CASE WHEN hp.activity_id IS NULL THEN 0 ELSE 1 END AS home
     FROM linked x
-    JOIN known k ON k.enrolment_id = x.enrolment_id
-    LEFT JOIN home_pages hp ON hp.course_id = k.course_id AND hp.activity_id = x.activity_id
+    LEFT JOIN home_pages hp ON hp.course_id = x.course_id AND hp.activity_id = x.activity_id
 ),
 activity AS (
     SELECT enrolment_id,
