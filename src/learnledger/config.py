@@ -183,6 +183,13 @@ class Settings(BaseSettings):
         description="Correction for multiple comparisons in segment comparisons: holm "
         "(family-wise error rate) or bh (Benjamini-Hochberg, false discovery rate).",
     )
+    risk_alert_threshold: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Risk of not completing at or above which an enrolment counts as at risk "
+        "in early-warning summaries (counts by course).",
+    )
     demo: DemoSettings = Field(default_factory=DemoSettings, description="Demo organisation.")
     recommendations: RecommendationSettings = Field(
         default_factory=RecommendationSettings, description="Recommendation thresholds."

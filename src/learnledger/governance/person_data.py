@@ -117,6 +117,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "kpi_observations": "KPI values of org units and programmes",
     "programme_costs": "programme costs",
     "headcount_plans": "planned headcount per role, org unit and quarter",
+    "risk_models": "fitted early-warning models and their cards: parameters and aggregate "
+    "figures, no identifiers",
     "lrs_counters": "LRS counters",
     "xapi_activities": "Activity definitions",
     "lrs_credentials": "credentials of xAPI client applications",

@@ -33,6 +33,7 @@ from learnledger.web import (
     routes_insights_diagnostics,
     routes_insights_planning,
     routes_insights_recommendations,
+    routes_insights_risk,
     routes_people_views,
     routes_programme,
 )
@@ -126,6 +127,7 @@ def app_routes() -> list[Route]:
         *routes_insights_recommendations.ROUTES,
         *routes_insights_diagnostics.ROUTES,
         *routes_insights_planning.ROUTES,
+        *routes_insights_risk.ROUTES,
     ]
 
 

@@ -20,6 +20,7 @@ from learnledger.core.model.entities import (
     lrs_statements,
     organisation,
     outcomes,
+    risk_models,
     views,
     workforce,
 )
@@ -84,6 +85,12 @@ M0007_SAVED_VIEWS = Migration(
     operations=tuple(CreateTable(entity) for entity in views.ENTITIES),
 )
 
+M0009_RISK_MODELS = Migration(
+    id="0009_risk_models",
+    description="Insights: trained early-warning models with their cards and signatures.",
+    operations=tuple(CreateTable(entity) for entity in risk_models.ENTITIES),
+)
+
 M0011_HEADCOUNT_PLANS = Migration(
     id="0011_headcount_plans",
     description="Workforce planning: planned headcount per role (and org unit) and quarter.",
@@ -98,6 +105,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     M0005_DATASET_IMPORTS,
     M0006_GOVERNANCE,
     M0007_SAVED_VIEWS,
-    # 0008-0010 are reserved for migrations of other branches; they go here.
+    M0009_RISK_MODELS,
     M0011_HEADCOUNT_PLANS,
 )
