@@ -18,6 +18,7 @@ from learnledger.governance.keys import load_key_ring
 from learnledger.insights.recommendations import default_recommenders
 from learnledger.insights.recommendations.context import RecommendationContext
 from learnledger.insights.recommendations.diagnostics_source import DiagnosticsCourseSource
+from learnledger.insights.recommendations.early_warning_source import EarlyWarningRiskSource
 from learnledger.insights.recommendations.engine import (
     RecommendationEngine,
     RecommendationSet,
@@ -100,7 +101,10 @@ def _run(
     Migrator(engine).migrate()
     context = RecommendationContext.from_settings(engine, settings)
     recommenders = RecommendationEngine(
-        default_recommenders(course_diagnostics=DiagnosticsCourseSource.from_settings(settings))
+        default_recommenders(
+            risk_scores=EarlyWarningRiskSource.from_settings(settings, load_key_ring(settings)),
+            course_diagnostics=DiagnosticsCourseSource.from_settings(settings),
+        )
     )
     if not show_progress:
         return recommenders.run(context, wanted)

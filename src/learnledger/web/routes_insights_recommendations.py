@@ -21,9 +21,11 @@ from starlette.routing import Route
 from learnledger.config import Settings
 from learnledger.errors import ValidationError
 from learnledger.governance.access import AccessService
+from learnledger.governance.keys import load_key_ring
 from learnledger.insights.recommendations import default_recommenders
 from learnledger.insights.recommendations.context import RecommendationContext
 from learnledger.insights.recommendations.diagnostics_source import DiagnosticsCourseSource
+from learnledger.insights.recommendations.early_warning_source import EarlyWarningRiskSource
 from learnledger.insights.recommendations.engine import (
     RecommendationEngine,
     RecommendationSet,
@@ -56,6 +58,7 @@ class RecommendationCache:
             recommenders = default_recommenders(
                 programme_rois=lambda e, _opt_in: executive_cache.rois(e, settings),
                 course_diagnostics=DiagnosticsCourseSource.from_settings(settings),
+                risk_scores=EarlyWarningRiskSource.from_settings(settings, load_key_ring(settings)),
             )
             context = RecommendationContext.from_settings(engine, settings)
             self._result = RecommendationEngine(recommenders).run(context)
