@@ -115,3 +115,30 @@ def test_executive_opens_a_programme_from_the_list(
     page.wait_for_url(f"{demo_base_url}/programmes/PRG-SECURE-CODING")
     assert "ROI is not computed" in page.locator("section#roi").inner_text()
     assert "record a business KPI" in page.locator("section#roi").inner_text()
+
+
+def test_the_programme_page_lists_its_recommendations(
+    page: Page,
+    demo_base_url: str,
+    browser_sign_in: Callable[[Page, str, str, str], None],
+) -> None:
+    browser_sign_in(page, demo_base_url, "b-owner", f"/programmes/{FLAGSHIP}")
+    box = page.locator("section#recommendations .recommendations")
+    page.wait_for_selector(
+        "section#recommendations .recommendation-list, section#recommendations p.empty"
+    )
+    items = box.locator("li.recommendation")
+    assert items.count() >= 1, box.inner_text()
+    text = box.inner_text()
+    assert "priority" in text
+    assert "evidence" in text
+    # the page's own list only names this programme or its courses (the API narrows it)
+    response = page.request.get(
+        f"{demo_base_url}/api/insights/recommendations.json?programme={FLAGSHIP}"
+    )
+    assert response.ok
+    rows = response.json()["recommendations"]
+    assert rows
+    courses = {r["course_id"] for r in rows if r["course_id"]}
+    assert all(r["programme_id"] == FLAGSHIP or r["course_id"] in courses for r in rows)
+    assert all(c.startswith("CRS-CS") for c in courses), courses

@@ -90,8 +90,15 @@ async def recommendations(request: Request) -> Response:
     everything = await run_in_threadpool(
         cache.result, engine, state.settings, state.executive_cache
     )
+    chosen = everything.of_kind(kinds)
+    programme_id = request.query_params.get("programme")
+    if programme_id:
+        courses = await run_in_threadpool(
+            engine.fetch_all, "SELECT course_id FROM courses WHERE programme_id = ?", [programme_id]
+        )
+        chosen = chosen.about_programme(programme_id, [str(c) for (c,) in courses])
     shown = await run_in_threadpool(
-        visible, AccessService(engine), actor, everything.of_kind(kinds), state.pseudonymiser
+        visible, AccessService(engine), actor, chosen, state.pseudonymiser
     )
     people = sum(1 for r in shown.recommendations if r.kind in PERSON_KINDS)
     details = {

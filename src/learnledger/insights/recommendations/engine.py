@@ -64,6 +64,24 @@ class RecommendationSet:
             self.min_group_size,
         )
 
+    def about_programme(
+        self, programme_id: str, course_ids: Iterable[str] = ()
+    ) -> RecommendationSet:
+        """The same set narrowed to what concerns one programme: recommendations naming it
+        or one of its courses (`course_ids`)."""
+        courses = set(course_ids)
+        return RecommendationSet(
+            [
+                r
+                for r in self.recommendations
+                if r.programme_id == programme_id
+                or (r.course_id is not None and r.course_id in courses)
+            ],
+            self.notes,
+            self.generated_at,
+            self.min_group_size,
+        )
+
     def as_json(self) -> dict[str, Any]:
         """JSON-ready set."""
         return {

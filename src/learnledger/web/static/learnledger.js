@@ -77,4 +77,40 @@
     });
   }
   document.querySelectorAll(".chart-svg").forEach(chartTips);
+
+  // Recommendations fetched from the (role-scoped) JSON API into a list; text only, never HTML.
+  function recommendations(box) {
+    function line(tag, text, cls) {
+      var node = document.createElement(tag);
+      node.textContent = text;
+      if (cls) { node.className = cls; }
+      return node;
+    }
+    fetch(box.getAttribute("data-recommendations"), {credentials: "same-origin"})
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (data) {
+        var items = data.recommendations || [];
+        var list = document.createElement("ol");
+        list.className = "recommendation-list";
+        items.slice(0, 12).forEach(function (r) {
+          var item = document.createElement("li");
+          item.className = "recommendation priority-" + r.priority;
+          item.appendChild(line("strong", r.title));
+          item.appendChild(line("span", " · " + r.priority + " priority, " + r.strength + " evidence", "meta"));
+          item.appendChild(line("p", r.reason));
+          list.appendChild(item);
+        });
+        box.replaceChildren(items.length ? list : line("p", "No recommendations for this programme on the current data.", "empty"));
+        if (items.length > 12) {
+          box.appendChild(line("p", "Showing the 12 most urgent of " + items.length + " (see the JSON for all).", "note"));
+        }
+      })
+      .catch(function (error) {
+        box.replaceChildren(line("p", "Recommendations could not be loaded (" + error.message + ").", "empty"));
+      });
+  }
+  document.querySelectorAll("[data-recommendations]").forEach(recommendations);
 }());
