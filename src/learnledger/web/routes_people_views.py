@@ -25,12 +25,14 @@ from starlette.routing import Route
 from learnledger.config import Settings
 from learnledger.governance.access import Capability
 from learnledger.governance.audit import AuditLog
-from learnledger.governance.consent import INDIVIDUAL_REPORTING
+from learnledger.governance.consent import ANALYTICS, INDIVIDUAL_REPORTING
+from learnledger.governance.keys import load_key_ring
 from learnledger.governance.steward_view import OperationalReaders, steward_view
 from learnledger.identity.report import identity_report
 from learnledger.identity.rule_store import rules_in_force
 from learnledger.ingest.runs import list_runs
 from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
+from learnledger.insights.early_warning.team_risk import open_enrolment_risks
 from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
 from learnledger.storage.engine import Engine
@@ -59,6 +61,16 @@ async def team(request: Request) -> Response:
     )
     only_at_risk = request.query_params.get("at_risk") == "yes"
     tables = view.tables()
+    tables["predicted_risk"] = (
+        []
+        if view.choosing
+        else await run_in_threadpool(
+            _named_risks,
+            request.app.state.engine,
+            settings,
+            {m.person_id: m.name for m in view.members},
+        )
+    )
     if only_at_risk:
         tables["people"] = tables["at_risk"]
     if not view.choosing:  # only headcounts before a unit is chosen: nobody's data
@@ -83,6 +95,19 @@ async def team(request: Request) -> Response:
     shown = {"org_unit": view.org_unit_id, **query_filters(request.query_params)}
     fresh = await run_in_threadpool(freshness, request.app.state)
     return await render_page(request, with_lineage(page, "team", shown, fresh))
+
+
+def _named_risks(
+    engine: Engine, settings: Settings, names: dict[str, str | None]
+) -> list[dict[str, Any]]:
+    """The early-warning scores of the team's open enrolments, with the people's names."""
+    rows = open_enrolment_risks(
+        engine,
+        load_key_ring(settings),
+        sorted(names),
+        analytics_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
+    )
+    return [{"name": names.get(row["person_id"]), **row} for row in rows]
 
 
 @signed_in

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from learnledger.config import Settings
 from learnledger.governance.keys import load_key_ring
+from learnledger.insights.early_warning.team_risk import open_enrolment_risks
 from learnledger.insights.recommendations.context import RecommendationContext
 from learnledger.insights.recommendations.early_warning_source import EarlyWarningRiskSource
 from learnledger.insights.recommendations.engine import RecommendationEngine
@@ -53,3 +54,34 @@ def test_without_a_trained_model_there_are_no_scores(demo_copy: Callable[[], Set
         Migrator(engine).migrate()
         source = EarlyWarningRiskSource.from_settings(settings, load_key_ring(settings))
         assert source.risk_scores(engine, _as_of(engine)) == []
+
+
+def test_a_teams_open_enrolments_are_scored_for_its_manager(
+    trained_demo: Callable[[], Settings],
+) -> None:
+    settings = trained_demo()
+    keys = load_key_ring(settings)
+    with open_engine(settings.database_url) as engine:
+        as_of = _as_of(engine)
+        open_people = [
+            str(p)
+            for (p,) in engine.fetch_all(
+                "SELECT DISTINCT person_id FROM enrolments "
+                "WHERE status IN ('enrolled', 'in_progress') ORDER BY person_id LIMIT 12"
+            )
+        ]
+        rows = open_enrolment_risks(engine, keys, open_people, on=as_of.date())
+        assert rows
+        assert {r["person_id"] for r in rows} <= set(open_people)
+        assert [r["risk_pct"] for r in rows] == sorted((r["risk_pct"] for r in rows), reverse=True)
+        assert all(0 <= r["risk_pct"] <= 100 for r in rows)
+        assert rows[0]["factors"]  # the riskiest enrolment's reasons are named
+        assert open_enrolment_risks(engine, keys, [], on=as_of.date()) == []
+
+
+def test_no_team_risks_without_a_trained_model(demo_copy: Callable[[], Settings]) -> None:
+    settings = demo_copy()
+    with open_engine(settings.database_url) as engine:
+        Migrator(engine).migrate()
+        people = [str(p) for (p,) in engine.fetch_all("SELECT person_id FROM people LIMIT 5")]
+        assert open_enrolment_risks(engine, load_key_ring(settings), people) == []
