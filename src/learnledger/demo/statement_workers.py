@@ -17,12 +17,17 @@ from collections.abc import Iterator
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
-from learnledger.demo.statements import BATCH_STATEMENTS, StatementRenderer
+from learnledger.demo import statements as _statements
+from learnledger.demo.statements import StatementRenderer
 from learnledger.lrs.bulk_load import BatchPreparer, PreparedBatch
 
 JsonObject = dict[str, Any]
 #: Batches in flight per worker (being rendered, or waiting to be taken).
 _AHEAD = 2
+#: Builds with fewer batches (about a million statements) render in the builder's process
+#: unless workers are asked for: for them the workers cost more CPU (pickling the rows, each
+#: worker validating its own templates; +30 % at the default 5,000 people) than they save.
+MIN_PARALLEL_BATCHES = 20
 
 # What the forked workers inherit: the renderer and the authority (set only while a pool
 # runs), and each worker's own preparer (set by `_start_worker`).
@@ -31,8 +36,8 @@ _AUTHORITY: JsonObject | None = None
 _PREPARER: BatchPreparer | None = None
 
 
-def default_workers() -> int:
-    """One worker per CPU this process may run on."""
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -40,12 +45,14 @@ def prepared_batches(
     renderer: StatementRenderer,
     authority: JsonObject,
     *,
-    workers: int,
-    size: int = BATCH_STATEMENTS,
+    workers: int | None = None,
 ) -> Iterator[PreparedBatch]:
     """Every batch of `renderer` as rows, in time order; rendered in `workers` forked
-    processes when there are several workers and batches (else in this process)."""
-    bounds = renderer.episodes.batches(size)
+    processes when there are several workers and batches, else in this process. By default
+    (None) one worker per CPU for builds of at least `MIN_PARALLEL_BATCHES` batches."""
+    bounds = renderer.episodes.batches(_statements.BATCH_STATEMENTS)
+    if workers is None:
+        workers = cpu_count() if len(bounds) >= MIN_PARALLEL_BATCHES else 1
     fork = "fork" in multiprocessing.get_all_start_methods()
     if workers <= 1 or len(bounds) < 2 or not fork:
         preparer = BatchPreparer(authority)
