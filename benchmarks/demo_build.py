@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duckdb-options", default="", help="URL query, e.g. memory_limit=2GB")
-    parser.add_argument("--workers", type=int, help="statement workers (default: one per CPU)")
+    parser.add_argument("--workers", type=int, help="statement worker processes (default: none)")
     parser.add_argument("--header", action="store_true", help="print the table header first")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -170,7 +170,7 @@ def main() -> None:
     print(
         f"| {args.people:,} | {args.months} | {args.runs} | {wall:.1f} | {build:.1f} | {cpu:.1f} "
         f"| {statements:,} | {statements / build:,.0f} | {rss:,.0f} | {tree_pss:,.0f} "
-        f"| {tree_rss:,.0f} | {args.workers or 'one per CPU'} "
+        f"| {tree_rss:,.0f} | {args.workers or 1} "
         f"| {args.duckdb_options or 'default'} |"
     )
 

@@ -100,9 +100,9 @@ def build_demo(
 
     `people` is the headcount at the start of the window (hires and leavers come on top),
     `months` the length of the window, which ends with `end_month` (default: the last complete
-    month). The statements are rendered in `workers` processes (default: one per CPU for
-    builds of a million statements or more, else none). The same arguments always produce the
-    same rows, whatever `workers`. Raises `ValidationError` for
+    month). With `workers` above 1 the statements are rendered in that many worker processes
+    (default: in this process). The same arguments always produce the same rows, whatever
+    `workers`. Raises `ValidationError` for
     knobs out of range and `ConflictError` when the database already holds people or
     statements.
     """
@@ -133,7 +133,7 @@ def build_demo(
     )
     truth = company.truth
     del company  # the performance panels and ratings are written; free them for the LRS stage
-    statements = _store_statements(engine, renderer, report, workers)
+    statements = _store_statements(engine, renderer, report, workers or 1)
     loaded["xapi_statements"] = statements
     _record_import_runs(engine, scenario, timeline, loaded, knobs)
     counts = table_counts(engine)
@@ -254,7 +254,7 @@ def _write_tables(
 
 
 def _store_statements(
-    engine: Engine, renderer: StatementRenderer, report: ProgressCallback, workers: int | None
+    engine: Engine, renderer: StatementRenderer, report: ProgressCallback, workers: int
 ) -> int:
     """Render the statements batch by batch (in `workers` processes) and bulk load them (see
     `StatementBulkLoader`: the same rows as `StatementStore.store`, written set-based)."""

@@ -3,15 +3,14 @@
 Rendering a statement and building its rows (validation, normalisation, the projection and
 the JSON) is Python work of some 30 µs a statement; the batches are independent by
 construction (each from its own random stream), so worker processes forked from the builder
-render them and prepare their rows (`BatchPreparer`) while the builder's process only
-numbers and writes them. Batches come back in order and at most a few are in flight, so the
-output and the memory do not depend on the number of workers.
+can render them and prepare their rows (`BatchPreparer`) while the builder's process only
+numbers and writes them (`build_demo(workers=...)`). Batches come back in order and at most
+a few are in flight, so the output does not depend on the number of workers.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.pool import AsyncResult
@@ -24,10 +23,6 @@ from learnledger.lrs.bulk_load import BatchPreparer, PreparedBatch
 JsonObject = dict[str, Any]
 #: Batches in flight per worker (being rendered, or waiting to be taken).
 _AHEAD = 2
-#: Builds with fewer batches (about a million statements) render in the builder's process
-#: unless workers are asked for: for them the workers cost more CPU (pickling the rows, each
-#: worker validating its own templates; +30 % at the default 5,000 people) than they save.
-MIN_PARALLEL_BATCHES = 20
 
 # What the forked workers inherit: the renderer and the authority (set only while a pool
 # runs), and each worker's own preparer (set by `_start_worker`).
@@ -36,23 +31,20 @@ _AUTHORITY: JsonObject | None = None
 _PREPARER: BatchPreparer | None = None
 
 
-def cpu_count() -> int:
-    """The CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def prepared_batches(
     renderer: StatementRenderer,
     authority: JsonObject,
     *,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> Iterator[PreparedBatch]:
     """Every batch of `renderer` as rows, in time order; rendered in `workers` forked
-    processes when there are several workers and batches, else in this process. By default
-    (None) one worker per CPU for builds of at least `MIN_PARALLEL_BATCHES` batches."""
+    processes when there are several workers and batches, else in this process.
+
+    Workers pay off only with idle CPUs: they add about a fifth to the CPU time (the rows
+    are pickled to the builder; each worker validates its own templates). On a busy 2-core
+    machine one process was faster (10,000 people: 79 s against 94 s), so the demo uses
+    none unless asked (see docs/benchmarks.md)."""
     bounds = renderer.episodes.batches(_statements.BATCH_STATEMENTS)
-    if workers is None:
-        workers = cpu_count() if len(bounds) >= MIN_PARALLEL_BATCHES else 1
     fork = "fork" in multiprocessing.get_all_start_methods()
     if workers <= 1 or len(bounds) < 2 or not fork:
         preparer = BatchPreparer(authority)
