@@ -54,6 +54,10 @@ class ValidationError(LearnLedgerError):
         self.reason = reason
         super().__init__(f"{path}: {reason}" if path else reason)
 
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, str]]:
+        """Pickle by path and reason (errors of worker processes reach the parent)."""
+        return (type(self), (self.path, self.reason))
+
 
 class NotFoundError(LearnLedgerError):
     """A requested record does not exist."""

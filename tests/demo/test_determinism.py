@@ -21,3 +21,13 @@ def test_demo_other_seed_builds_other_data(make_demo, fingerprint):
     # The scenario's catalogue does not depend on the seed.
     for table in ("roles", "skills", "courses", "business_kpis", "data_sources"):
         assert first[table] == other[table], table
+
+
+def test_demo_rendered_in_worker_processes_is_the_same(make_demo, fingerprint, monkeypatch):
+    # Small batches, so that this small demo has several for the workers to share.
+    monkeypatch.setattr("learnledger.demo.statements.BATCH_STATEMENTS", 2_000)
+    alone = make_demo(seed=5, workers=1, **KNOBS)
+    shared = make_demo(seed=5, workers=2, **KNOBS)
+    assert alone.summary.statements > 5 * 2_000
+    assert fingerprint(shared.engine) == fingerprint(alone.engine)
+    assert shared.summary.counts == alone.summary.counts

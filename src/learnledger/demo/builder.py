@@ -41,6 +41,7 @@ from learnledger.demo.performance import Panel, simulate_metrics, treatment
 from learnledger.demo.rollout import plan_rollout
 from learnledger.demo.scenario import DEFAULT_SCENARIO
 from learnledger.demo.spec import Scenario
+from learnledger.demo.statement_workers import prepared_batches
 from learnledger.demo.statements import StatementRenderer
 from learnledger.demo.timeline import Timeline, day_to_ms, default_end_month, stream, uuid4_strings
 from learnledger.errors import ConflictError, ValidationError
@@ -96,12 +97,15 @@ def build_demo(
     end_month: date | None = None,
     progress: ProgressCallback | None = None,
     scenario: Scenario = DEFAULT_SCENARIO,
+    workers: int | None = None,
 ) -> DemoSummary:
     """Generate the demo company into `engine` (migrated, empty) and return its summary.
 
     `people` is the headcount at the start of the window (hires and leavers come on top),
     `months` the length of the window, which ends with `end_month` (default: the last complete
-    month). The same arguments always produce the same rows. Raises `ValidationError` for
+    month). With `workers` above 1 the statements are rendered in that many worker processes
+    (default: in this process). The same arguments always produce the same rows, whatever
+    `workers`. Raises `ValidationError` for
     knobs out of range and `ConflictError` when the database already holds people or
     statements.
     """
@@ -132,7 +136,7 @@ def build_demo(
     )
     truth = company.truth
     del company  # the performance panels and ratings are written; free them for the LRS stage
-    statements = _store_statements(engine, renderer, report)
+    statements = _store_statements(engine, renderer, report, workers or 1)
     loaded["xapi_statements"] = statements
     _record_import_runs(engine, scenario, timeline, loaded, knobs)
     counts = table_counts(engine)
@@ -253,22 +257,25 @@ def _write_tables(
     return loaded
 
 
-def _store_statements(engine: Engine, renderer: StatementRenderer, report: ProgressCallback) -> int:
-    """Render the statements batch by batch and bulk load them (see `StatementBulkLoader`:
-    the same rows as `StatementStore.store`, written set-based)."""
+def _store_statements(
+    engine: Engine, renderer: StatementRenderer, report: ProgressCallback, workers: int
+) -> int:
+    """Render the statements batch by batch (in `workers` processes) and bulk load them (see
+    `StatementBulkLoader`: the same rows as `StatementStore.store`, written set-based)."""
     total = renderer.total
     done = 0
     report(STAGE_STATEMENTS, 0, total)
     loader = StatementBulkLoader(engine, authority=AUTHORITY, chunk_statements=LOAD_CHUNK)
     # Millions of short-lived statement dicts trigger many collections; keep the collector
-    # from re-scanning the (large, long-lived) generated data each time.
+    # from re-scanning the (large, long-lived) generated data each time (and, in forked
+    # workers, from touching its pages).
     gc.collect()
     gc.freeze()
     loader.begin()
     try:
-        for statements, stored in renderer.iter_batches():
-            loader.add(statements, stored=stored)
-            done += len(statements)
+        for batch in prepared_batches(renderer, AUTHORITY, workers=workers):
+            loader.add_prepared(batch)
+            done += batch.statements.num_rows
             report(STAGE_STATEMENTS, done, total)
         report(STAGE_INDEXES, 0, 1)
         loader.finish()

@@ -260,7 +260,7 @@ class _Collector:
         ]
         select = ", ".join(_select(c, entity.column(c).type) for c in columns)
         rows = self.engine.fetch_dicts(f'SELECT {select} FROM "{table}" WHERE {where}', params)
-        key = entity.primary_key
+        key = entity.primary_key or tuple(columns)  # a table without a key: whole rows
         held = self.export.sections.setdefault(name, [])
         seen = {tuple(str(r.get(k)) for k in key) for r in held}
         json_columns = {c for c in columns if entity.column(c).type is ColumnType.JSON}

@@ -114,7 +114,6 @@ class StatementBulkLoader:
         version: str = "2.0.0",
         chunk_statements: int = 200_000,
     ) -> None:
-        validate_authority(authority)
         if chunk_statements < 1:
             raise ValidationError("chunk_statements", "must be at least 1")
         self.engine = engine
@@ -122,11 +121,12 @@ class StatementBulkLoader:
         self.version = version
         self.chunk_statements = chunk_statements
         self.summary: BulkLoadSummary | None = None
-        self._validator = TemplateValidator(version)
+        self._preparer = BatchPreparer(authority, version)
         self._activities = ActivityStore(engine)
         self._definitions: dict[str, tuple[JsonObject, JsonObject | None, datetime | None]] = {}
         self._persons: dict[str, str | None] = {}
-        self._pending: list[JsonObject] = []
+        self._pending: list[PreparedBatch] = []
+        self._pending_count = 0
         self._added = 0
         self._writer: _ChunkWriter | None = None
         self._dropped: list[str] = []
@@ -165,25 +165,23 @@ class StatementBulkLoader:
         """Queue one batch of statements, stored at `stored` (as one `StatementStore.store`
         call with that `stored` would); they are written in chunks. Raises
         `ValidationError` naming ``statement[i]`` of this batch for an invalid statement."""
+        self._require_writer().raise_failure()
+        if statements:
+            self.add_prepared(self._preparer.prepare(statements, stored=stored))
+
+    def add_prepared(self, batch: PreparedBatch) -> None:
+        """Queue one batch that a `BatchPreparer` with this load's authority and version
+        turned into rows, possibly in another process (batches must come in storage order)."""
         writer = self._require_writer()
         writer.raise_failure()
-        if not statements:
+        count = batch.statements.num_rows
+        if not count:
             return
-        self._validator.check(statements)
-        for index, statement in enumerate(statements):
-            if statement["verb"]["id"] == VOIDED_VERB:
-                raise ValidationError(
-                    f"statement[{index}].verb", "voiding statements cannot be bulk loaded"
-                )
-        authority, version = self.authority, self.version
-        prepared = [
-            prepare_statement(s, authority=authority, stored=stored, version=version)
-            for s in statements
-        ]
-        self._merge_definitions(prepared, stored)
-        self._pending.extend(prepared)
-        self._added += len(prepared)
-        if len(self._pending) >= self.chunk_statements:
+        self._merge_definitions(batch.definitions, batch.stored)
+        self._pending.append(batch)
+        self._pending_count += count
+        self._added += count
+        if self._pending_count >= self.chunk_statements:
             self._flush()
 
     def finish(self) -> BulkLoadSummary:
@@ -222,17 +220,27 @@ class StatementBulkLoader:
         return self._writer
 
     def _flush(self) -> None:
-        """Turn the pending statements into table rows and hand them to the writer."""
-        chunk, self._pending = self._pending, []
-        if not chunk:
+        """Combine the pending batches into one chunk, fill in the people of its learning
+        events and hand it to the writer."""
+        batches, self._pending, self._pending_count = self._pending, [], 0
+        if not batches:
             return
-        projection = BatchProjection(chunk, voided=(), first_seq=0)
-        statements = projection.statement_table()
-        agents, activities = projection.rows.agent_links, projection.rows.activity_links
-        events = projection.event_table(self._person_ids(projection.event_actor_ifis()))
-        _check_uuids(statements.column("statement_id"))
-        _check_scores(events)
-        self._require_writer().put(_Chunk(statements, agents, activities, events))
+
+        def combined(name: str) -> pa.Table:
+            return pa.concat_tables([getattr(batch, name) for batch in batches])
+
+        events = combined("events")
+        ifis = events.column("actor_ifi")
+        persons = self._person_ids({str(ifi) for ifi in pc.unique(ifis).to_pylist()})
+        if persons:
+            keys = pa.array(list(persons), pa.string())
+            values = pa.array(list(persons.values()), pa.string())
+            person = pc.take(values, pc.index_in(ifis, value_set=keys))
+            events = events.set_column(
+                events.schema.get_field_index("person_id"), "person_id", person
+            )
+        chunk = _Chunk(combined("statements"), combined("agents"), combined("activities"), events)
+        self._require_writer().put(chunk)
 
     def _person_ids(self, ifis: set[str]) -> dict[str, str]:
         unknown = [ifi for ifi in ifis if ifi not in self._persons]
@@ -242,10 +250,9 @@ class StatementBulkLoader:
                 self._persons[ifi] = found.get(ifi)
         return {ifi: person for ifi in ifis if (person := self._persons[ifi]) is not None}
 
-    def _merge_definitions(self, prepared: list[JsonObject], stored: datetime) -> None:
+    def _merge_definitions(self, incoming: dict[str, JsonObject], stored: datetime) -> None:
         """Fold this batch's definitions into the running ones; an Activity's ``updated`` is
         the stored time of the last batch that changed its definition."""
-        incoming = batch_definitions(prepared)
         unseen = [activity_id for activity_id in incoming if activity_id not in self._definitions]
         if unseen:
             before = self._activities.definitions(unseen)
@@ -289,6 +296,65 @@ class StatementBulkLoader:
                     sql = create_index_sql(dialect, table, index, if_not_exists=True)
                     self.engine.execute(sql)
         self._dropped = []
+
+
+@dataclass
+class PreparedBatch:
+    """The rows of one batch of statements, ready for `StatementBulkLoader.add_prepared`:
+    everything but ``seq`` (numbered by the writer) and the person of each learning event
+    (looked up by the loader). Plain data, so it can be built in another process."""
+
+    statements: pa.Table
+    agents: pa.Table
+    activities: pa.Table
+    events: pa.Table
+    #: The Activity definitions of the batch (see `batch_definitions`).
+    definitions: dict[str, JsonObject]
+    stored: datetime
+
+
+class BatchPreparer:
+    """Checks batches of trusted statements and turns them into `PreparedBatch` rows.
+
+    Pure (no database): a loader prepares its own batches, and a generator can run one
+    preparer per worker process and hand the batches to the loader in order. It validates
+    once per template (`TemplateValidator`), so keep one preparer per process.
+    """
+
+    def __init__(self, authority: JsonObject, version: str = "2.0.0") -> None:
+        validate_authority(authority)
+        self.authority = authority
+        self.version = version
+        self.validator = TemplateValidator(version)
+
+    def prepare(self, statements: Sequence[JsonObject], *, stored: datetime) -> PreparedBatch:
+        """The rows of `statements` stored at `stored`. Raises `ValidationError` naming
+        ``statement[i]`` of the batch for an invalid or voiding statement."""
+        self.validator.check(statements)
+        for index, statement in enumerate(statements):
+            if statement["verb"]["id"] == VOIDED_VERB:
+                raise ValidationError(
+                    f"statement[{index}].verb", "voiding statements cannot be bulk loaded"
+                )
+        authority, version = self.authority, self.version
+        prepared = [
+            prepare_statement(s, authority=authority, stored=stored, version=version)
+            for s in statements
+        ]
+        projection = BatchProjection(prepared, voided=(), first_seq=0)
+        table = projection.statement_table()
+        events = projection.event_table({})
+        _check_uuids(table.column("statement_id"))
+        _check_scores(events)
+        rows = projection.rows
+        return PreparedBatch(
+            table,
+            rows.agent_links,
+            rows.activity_links,
+            events,
+            batch_definitions(prepared),
+            stored,
+        )
 
 
 class TemplateValidator:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from learnledger.core.model.catalog import fold_migrations
 from learnledger.core.model.spec import (
     AddColumn,
     Column,
@@ -16,6 +17,7 @@ from learnledger.core.model.spec import (
     Entity,
     Index,
     Migration,
+    RebuildTable,
 )
 from learnledger.errors import MigrationError, StorageError
 from learnledger.storage.engine import Engine
@@ -96,6 +98,38 @@ class MigratorConformance:
             engine.execute(insert, ["p4", "active", "a@example.org"])  # unique index
         with pytest.raises(StorageError):
             engine.execute(insert, ["p1", "active", None])  # primary key survived
+
+    def test_rebuilt_table_keeps_rows_and_takes_the_new_key_and_indexes(
+        self, engine: Engine
+    ) -> None:
+        migrator = Migrator(engine, [M1])
+        migrator.migrate()
+        insert = "INSERT INTO kit_people (person_id, name) VALUES (?, ?)"
+        engine.execute(insert, ["p1", "Ada"])
+        engine.execute(insert, ["p2", None])
+        with pytest.raises(StorageError):
+            engine.execute(insert, ["p1", "Ada again"])  # the old primary key
+        keyed_by_name = replace(
+            PEOPLE, primary_key=("name",), indexes=(Index("kit_people_id", ("person_id",)),)
+        )
+        unkeyed = replace(PEOPLE, primary_key=(), indexes=PEOPLE.indexes)
+        rebuild = Migration("0002_rebuild", "Rebuild.", (RebuildTable(unkeyed),))
+        assert Migrator(engine, [M1, rebuild]).migrate() == [rebuild.id]
+        assert engine.column_names(PEOPLE.name) == ["person_id", "name"]
+        engine.execute(insert, ["p1", "Ada again"])  # no key any more
+        rows = engine.fetch_all("SELECT person_id, name FROM kit_people ORDER BY person_id, name")
+        assert rows == [("p1", "Ada"), ("p1", "Ada again"), ("p2", None)]
+        rekey = Migration("0003_rekey", "Key by name.", (RebuildTable(keyed_by_name),))
+        with pytest.raises(MigrationError, match="0003_rekey"):
+            Migrator(engine, [M1, rebuild, rekey]).migrate()  # p2 has no name
+        assert engine.fetch_one("SELECT COUNT(*) FROM kit_people") == (3,)
+        engine.execute("DELETE FROM kit_people WHERE name IS NULL OR name = ?", ["Ada again"])
+        Migrator(engine, [M1, rebuild, rekey]).migrate()
+        with pytest.raises(StorageError):
+            engine.execute(insert, ["p9", "Ada"])  # the new primary key
+        widened = replace(PEOPLE, columns=(*PEOPLE.columns, SCRATCH.columns[0]))
+        with pytest.raises(ValueError, match="must keep its columns"):
+            fold_migrations([M1, Migration("0002_bad", "Bad.", (RebuildTable(widened),))])
 
     def test_modified_migration_is_reported_and_refused(self, engine: Engine) -> None:
         Migrator(engine, [M1]).migrate()

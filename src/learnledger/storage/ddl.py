@@ -28,6 +28,7 @@ from learnledger.core.model.spec import (
     Index,
     Migration,
     Operation,
+    RebuildTable,
 )
 from learnledger.storage.dialect import Dialect
 
@@ -113,6 +114,8 @@ def operation_sql(dialect: Dialect, op: Operation, before: Mapping[str, Entity])
         return [create_index_sql(dialect, op.table, op.index)]
     if isinstance(op, DropTable):
         return [f"DROP TABLE {dialect.quote(op.table)}"]
+    if isinstance(op, RebuildTable):
+        return _rebuild(dialect, op.entity.column_names, op.entity)
     column = op.column
     constrained = bool(column.choices) or not column.nullable
     if constrained and dialect.rebuild_to_add_constrained_column:
@@ -161,11 +164,17 @@ def _column_list(dialect: Dialect, names: Sequence[str]) -> str:
 
 def _rebuild_with_column(dialect: Dialect, entity: Entity, column: Column) -> list[str]:
     """Add `column` by copying `entity` into a new table that has it (DuckDB's ALTER limits)."""
+    widened = replace(entity, columns=(*entity.columns, column))
+    return _rebuild(dialect, entity.column_names, widened)
+
+
+def _rebuild(dialect: Dialect, copied: Sequence[str], entity: Entity) -> list[str]:
+    """Replace table `entity.name` by a new table of `entity`'s shape holding its rows (the
+    `copied` columns), then create `entity`'s indexes."""
     temp = entity.name + REBUILD_SUFFIX
-    widened = replace(entity, name=temp, columns=(*entity.columns, column), indexes=())
-    columns = _column_list(dialect, entity.column_names)
+    columns = _column_list(dialect, copied)
     return [
-        create_table_sql(dialect, widened),
+        create_table_sql(dialect, replace(entity, name=temp, indexes=())),
         f"INSERT INTO {dialect.quote(temp)} ({columns}) "
         f"SELECT {columns} FROM {dialect.quote(entity.name)}",
         f"DROP TABLE {dialect.quote(entity.name)}",

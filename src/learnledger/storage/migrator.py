@@ -27,6 +27,7 @@ from learnledger.core.model.spec import (
     Index,
     Migration,
     Operation,
+    RebuildTable,
 )
 from learnledger.errors import MigrationError, StorageError
 from learnledger.storage.ddl import create_table_sql, migration_sql
@@ -209,10 +210,10 @@ class Migrator:
 
 
 def _canonical_operation(op: Operation) -> dict[str, Any]:
-    if isinstance(op, CreateTable):
+    if isinstance(op, CreateTable | RebuildTable):
         e = op.entity
         return {
-            "op": "create_table",
+            "op": "create_table" if isinstance(op, CreateTable) else "rebuild_table",
             "table": e.name,
             "columns": [_canonical_column(c) for c in e.columns],
             "primary_key": list(e.primary_key),

@@ -13,6 +13,7 @@ from learnledger.core.model.spec import (
     DropTable,
     Entity,
     Migration,
+    RebuildTable,
 )
 
 
@@ -20,7 +21,8 @@ def fold_migrations(migrations: Sequence[Migration]) -> dict[str, Entity]:
     """Apply `migrations` in order to an empty model and return the entities by table name.
 
     Raises ValueError when an operation contradicts the model built so far (a table created
-    twice, a column added twice, an operation on a missing table).
+    twice, a column added twice, an operation on a missing table, a rebuild that changes the
+    columns).
     """
     entities: dict[str, Entity] = {}
     for migration in migrations:
@@ -30,7 +32,7 @@ def fold_migrations(migrations: Sequence[Migration]) -> dict[str, Entity]:
                     raise ValueError(f"{migration.id}: table {op.entity.name} already exists")
                 entities[op.entity.name] = op.entity
                 continue
-            table = op.table
+            table = op.entity.name if isinstance(op, RebuildTable) else op.table
             if table not in entities:
                 raise ValueError(f"{migration.id}: table {table} does not exist")
             if isinstance(op, DropTable):
@@ -43,6 +45,10 @@ def fold_migrations(migrations: Sequence[Migration]) -> dict[str, Entity]:
             elif isinstance(op, CreateIndex):
                 entity = entities[table]
                 entities[table] = replace(entity, indexes=(*entity.indexes, op.index))
+            elif isinstance(op, RebuildTable):
+                if op.entity.column_names != entities[table].column_names:
+                    raise ValueError(f"{migration.id}: rebuilding {table} must keep its columns")
+                entities[table] = op.entity
     return entities
 
 

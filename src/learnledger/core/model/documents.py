@@ -148,7 +148,9 @@ def markdown_data_dictionary(entities: Iterable[Entity]) -> str:
             "",
             entity.description,
             "",
-            f"Primary key: `{', '.join(entity.primary_key)}`.",
+            f"Primary key: `{', '.join(entity.primary_key)}`."
+            if entity.primary_key
+            else "No primary key.",
             "",
             "| column | type | required | description |",
             "|---|---|---|---|",

@@ -25,7 +25,7 @@ from learnledger.core.model.entities import (
     workforce,
 )
 from learnledger.core.model.entities import xapi as xapi_entities
-from learnledger.core.model.spec import CreateTable, Migration
+from learnledger.core.model.spec import CreateTable, Migration, RebuildTable
 
 M0001_CANONICAL_MODEL = Migration(
     id="0001_canonical_model",
@@ -85,6 +85,14 @@ M0007_SAVED_VIEWS = Migration(
     operations=tuple(CreateTable(entity) for entity in views.ENTITIES),
 )
 
+M0008_STATEMENT_LINK_KEYS = Migration(
+    id="0008_statement_link_keys",
+    description="LRS: the statement link tables are indexed by statement instead of keyed by "
+    "(statement, agent or activity); their rows are unique by construction, and the composite "
+    "keys made bulk loads slow and memory-hungry on DuckDB.",
+    operations=tuple(RebuildTable(entity) for entity in lrs_statements.LINK_REBUILDS),
+)
+
 M0009_RISK_MODELS = Migration(
     id="0009_risk_models",
     description="Insights: trained early-warning models with their cards and signatures.",
@@ -105,6 +113,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     M0005_DATASET_IMPORTS,
     M0006_GOVERNANCE,
     M0007_SAVED_VIEWS,
+    M0008_STATEMENT_LINK_KEYS,
     M0009_RISK_MODELS,
     M0011_HEADCOUNT_PLANS,
 )

@@ -106,7 +106,19 @@ class DropTable:
     table: str
 
 
-Operation = CreateTable | AddColumn | CreateIndex | DropTable
+@dataclass(frozen=True)
+class RebuildTable:
+    """Migration operation: give an existing table a new primary key and indexes.
+
+    `entity` is the table's new definition, with the same columns in the same order; the rows
+    are copied into a table of that shape, which then replaces the old one (DuckDB cannot
+    drop or change a primary key in place, so both engines take the same way).
+    """
+
+    entity: Entity
+
+
+Operation = CreateTable | AddColumn | CreateIndex | DropTable | RebuildTable
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from learnledger.core.model.columns import boolean, integer, json, text, timestamp, uuid
 from learnledger.core.model.spec import Entity, Index
 
@@ -167,4 +169,29 @@ ENTITIES: tuple[Entity, ...] = (
     XAPI_ATTACHMENTS,
     XAPI_ACTIVITIES,
     LRS_CREDENTIALS,
+)
+
+#: Migration 0008: the link tables lose their primary keys. Their rows are unique by
+#: construction (one row per distinct Agent or Activity of a statement, written only with
+#: the statement, whose id `xapi_statements` keeps unique), so the keys checked nothing the
+#: writers do not guarantee, and on DuckDB their in-memory indexes dominated the cost and
+#: memory of large loads (about 2.3 link rows per statement, keys of a UUID and an IRI). A
+#: plain index on `statement_id` serves the deletes and exports by statement instead.
+LINK_REBUILDS: tuple[Entity, ...] = (
+    replace(
+        XAPI_STATEMENT_AGENTS,
+        primary_key=(),
+        indexes=(
+            *XAPI_STATEMENT_AGENTS.indexes,
+            Index("ix_xapi_statement_agents_statement", ("statement_id",)),
+        ),
+    ),
+    replace(
+        XAPI_STATEMENT_ACTIVITIES,
+        primary_key=(),
+        indexes=(
+            *XAPI_STATEMENT_ACTIVITIES.indexes,
+            Index("ix_xapi_statement_activities_statement", ("statement_id",)),
+        ),
+    ),
 )
