@@ -74,7 +74,7 @@ class RiskScore:
 
 
 class RiskScoreSource(Protocol):
-    """Where the risk scores come from (the early-warning model, connected at merge)."""
+    """Where the risk scores come from (the early-warning model: `EarlyWarningRiskSource`)."""
 
     def risk_scores(self, engine: Engine, as_of: dt.datetime) -> Sequence[RiskScore]:
         """The latest score of every scored enrolment as of `as_of`."""
