@@ -70,7 +70,7 @@ class ItemFlag:
 
 
 class CourseDiagnosticsSource(Protocol):
-    """Where module drop-off and item flags come from (the diagnostics: `DiagnosticsCourseSource`)."""
+    """Where module drop-off and item flags come from (`DiagnosticsCourseSource`)."""
 
     def module_dropoff(self, engine: Engine) -> Sequence[ModuleDropOff]:
         """Drop-off of every module of every course."""
