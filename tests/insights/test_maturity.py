@@ -216,22 +216,24 @@ def test_prediction_needs_an_active_early_warning_model_found_by_the_catalogue(
     result = assess_maturity(engine, at=AT)
     assert result.level == 4
     warning = next(c for c in result.criteria if c.key == "early_warning_active")
-    assert "no risk_models table" in warning.evidence
+    assert "0 active early-warning models of 0" in warning.evidence  # the table, still empty
+    # How a model counts as active comes from the catalogue: a `status` column decides it.
     risk_models = Entity(
-        name="risk_models",
+        name="risk_models_probe",
         description="Early-warning models.",
         primary_key=("model_id",),
         columns=(text("model_id", "Id.", required=True), text("status", "Status.")),
     )
+    monkeypatch.setattr(evidence_module, "RISK_MODELS", "risk_models_probe")
     monkeypatch.setattr(
         evidence_module,
         "current_entities",
-        lambda: {**current_entities(), "risk_models": risk_models},
+        lambda: {**current_entities(), "risk_models_probe": risk_models},
     )
-    engine.execute("CREATE TABLE risk_models (model_id TEXT PRIMARY KEY, status TEXT)")
-    engine.execute("INSERT INTO risk_models VALUES ('M1', 'retired')")
+    engine.execute("CREATE TABLE risk_models_probe (model_id TEXT PRIMARY KEY, status TEXT)")
+    engine.execute("INSERT INTO risk_models_probe VALUES ('M1', 'retired')")
     assert assess_maturity(engine, at=AT).level == 4
-    engine.execute("INSERT INTO risk_models VALUES ('M2', 'active')")
+    engine.execute("INSERT INTO risk_models_probe VALUES ('M2', 'active')")
     result = assess_maturity(engine, at=AT)
     assert (result.level, result.level_name, result.next_steps) == (5, "prediction", [])
 

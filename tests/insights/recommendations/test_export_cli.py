@@ -39,7 +39,7 @@ def test_recommend_prints_json_and_csv_for_the_chosen_kinds(
     data = json.loads(_invoke(url, "--for", "learners", "--format", "json"))
     assert {r["kind"] for r in data["recommendations"]} == {"learners"}
     assert {r["person_id"] for r in data["recommendations"]} == {f"P0{i}" for i in range(5)}
-    assert "No early-warning model" in data["notes"]["risk"][0]
+    assert "No early-warning model has scored" in data["notes"]["risk"][0]
     rows = list(csv.DictReader(io.StringIO(_invoke(url, "--for", "roles", "--format", "csv"))))
     assert {r["kind"] for r in rows} == {"roles"}
     assert tuple(rows[0]) == ROW_COLUMNS

@@ -98,7 +98,13 @@ class RiskRecommender:
             return out
         open_enrolments = {str(row[0]): row for row in context.engine.fetch_all(_OPEN_SQL)}
         limits = context.thresholds
-        for score in self.source.risk_scores(context.engine, context.as_of):
+        scores = self.source.risk_scores(context.engine, context.as_of)
+        if not scores:
+            out.notes.append(
+                "No early-warning model has scored any open enrolment (train one with "
+                "`learnledger insights risk train`): no risk recommendations."
+            )
+        for score in scores:
             row = open_enrolments.get(score.enrolment_id)
             if (
                 row is None
