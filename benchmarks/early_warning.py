@@ -15,8 +15,8 @@ factors for every enrolment. The store is built once, outside the clock.
 Each measurement runs in a fresh subprocess; the median of `--runs` is printed as Markdown rows,
 with the load average of the (shared) machine before and after.
 
-    nice -n 10 .venv/bin/python benchmarks/early_warning.py --oulad /tmp/predict/oulad.duckdb \
-        [--runs 3] [--copies 3] [--work /tmp/predict]
+    nice -n 10 .venv/bin/python benchmarks/early_warning.py --oulad build/oulad.duckdb \
+        [--runs 3] [--copies 3] [--work build/early-warning]
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def main() -> None:
     """Run the measurements in subprocesses and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--oulad", type=Path, help="DuckDB file holding the full OULAD")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/predict"))
+    parser.add_argument("--work", type=Path, default=Path("build") / "early-warning")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--train-runs", type=int, help="training runs (default: --runs)")
     parser.add_argument("--copies", type=int, default=3)

@@ -9,7 +9,7 @@ enrolment known at the cut-off and on those still registered. Results go to stdo
 and, with --json, to a file.
 
     nice -n 10 .venv/bin/python benchmarks/early_warning_oulad.py \
-        --database /tmp/predict/oulad.duckdb [--data ../shared/data/oulad] [--budget 0.2]
+        --database build/oulad.duckdb [--data ../shared/data/oulad] [--budget 0.2]
 """
 
 from __future__ import annotations
