@@ -1,7 +1,8 @@
 """A cheap fingerprint of the data that pages and their caches depend on.
 
-It changes after imports, new xAPI statements, consent decisions, erasures, retention runs and
-changes to people, org units, programmes, objectives, costs or KPIs. Rows changed by hand in
+It changes after imports, new xAPI statements, consent decisions, erasures, retention runs,
+changes to people, org units, programmes, objectives, costs or KPIs, headcount plans, and newly
+trained early-warning models (which change risk scores and recommendations). Rows changed by hand in
 SQL outside these paths are not seen (restart the server after such changes). Every page cache
 (executive overview, programme pages, explorer) keys on this one function, so they all agree
 on when data changed.
@@ -23,6 +24,8 @@ VERSIONED_TABLES = (
     "programme_objectives",
     "programme_costs",
     "business_kpis",
+    "headcount_plans",
+    "risk_models",
 )
 
 
