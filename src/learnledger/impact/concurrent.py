@@ -25,6 +25,7 @@ import numpy as np
 
 from learnledger.impact.did import ComparisonGroup, TrendAdjustment, event_time_effects
 from learnledger.impact.panel import NEVER_TREATED, Panel
+from learnledger.impact.panels import first_treated_periods
 
 #: Another programme is adjusted for only when at least this many of the panel's units took it.
 MIN_TRAINED = 30
@@ -58,19 +59,12 @@ class ConcurrentAdjustment:
 
 
 def first_treated_on_panel(panel: Panel, starts: Mapping[str, date]) -> np.ndarray:
-    """Each panel unit's first treated period index under `starts` (first trained months);
-    training after the panel's last period counts as never, before its first as the first."""
+    """Each panel unit's first treated period index under `starts` (first trained months) —
+    the panel builder's rule (`impact.panels.first_treated_periods`); the panel's periods are
+    first days of months."""
     months = np.array([p.year * 12 + p.month - 1 for p in panel.periods])  # type: ignore[attr-defined]
-    result = np.full(len(panel.unit_ids), NEVER_TREATED, dtype=np.int64)
-    for row, unit in enumerate(panel.unit_ids):
-        start = starts.get(str(unit))
-        if start is None:
-            continue
-        index = start.year * 12 + start.month - 1
-        if index > months[-1]:
-            continue
-        result[row] = int(np.searchsorted(months, max(index, int(months[0]))))
-    return result
+    units = tuple(str(unit) for unit in panel.unit_ids)
+    return first_treated_periods(units, months, starts)[0]
 
 
 def adjust_for_concurrent(

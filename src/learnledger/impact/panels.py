@@ -4,6 +4,7 @@ treatment definition) and a unit x month panel of any outcome (`impact.outcomes`
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
@@ -174,19 +175,7 @@ def outcome_panel(
     outcomes = np.full((used_units.size, periods.size), np.nan)
     outcomes[unit_index, period_index] = values
     unit_ids = tuple(str(units[int(code)]) for code in used_units)
-    first, last = int(periods[0]), int(periods[-1])
-    first_treated = np.full(used_units.size, NEVER_TREATED, dtype=np.int64)
-    before = 0
-    for row, unit in enumerate(unit_ids):
-        start = starts.get(unit)
-        if start is None:
-            continue
-        index = start.year * 12 + start.month - 1
-        if index > last:
-            continue  # trained after the window: untrained within it
-        if index < first:
-            before += 1
-        first_treated[row] = int(np.searchsorted(periods, max(index, first)))
+    first_treated, before = first_treated_periods(unit_ids, periods, starts)
     panel = Panel(
         outcomes,
         first_treated,
@@ -209,6 +198,28 @@ def outcome_panel(
         unit_threshold=unit_threshold if ref.unit_kind == "org_unit" else None,
     )
     return on_log_scale(levels) if scale == "log" else levels
+
+
+def first_treated_periods(
+    unit_ids: tuple[str, ...], month_indexes: np.ndarray, starts: Mapping[str, date]
+) -> tuple[np.ndarray, int]:
+    """Each unit's first treated period (an index into the sorted `month_indexes`, year * 12 +
+    month - 1) under `starts`, and how many were trained before the first period (they count
+    as trained from it). Training after the last period counts as never."""
+    first, last = int(month_indexes[0]), int(month_indexes[-1])
+    result = np.full(len(unit_ids), NEVER_TREATED, dtype=np.int64)
+    before = 0
+    for row, unit in enumerate(unit_ids):
+        start = starts.get(unit)
+        if start is None:
+            continue
+        index = start.year * 12 + start.month - 1
+        if index > last:
+            continue  # trained after the window: untrained within it
+        if index < first:
+            before += 1
+        result[row] = int(np.searchsorted(month_indexes, max(index, first)))
+    return result, before
 
 
 def unit_treatment_months(

@@ -37,12 +37,7 @@ def module_drop_offs(
 ) -> list[ModuleDropOff]:
     """The flagged modules of every course with modules (or of `course_ids`), highest stop
     rate first."""
-    chosen = course_ids or [
-        str(c)
-        for (c,) in engine.fetch_all(
-            "SELECT DISTINCT course_id FROM course_modules ORDER BY course_id"
-        )
-    ]
+    chosen = course_ids or courses_with_modules(engine)
     found = []
     for course_id in chosen:
         funnel = course_funnel(
@@ -83,5 +78,15 @@ def assessments_with_responses(engine: Engine) -> list[str]:
             "assessment_items i WHERE i.assessment_id = a.assessment_id) OR EXISTS (SELECT 1 "
             "FROM assessment_results r WHERE r.assessment_id = a.assessment_id) "
             "ORDER BY assessment_id"
+        )
+    ]
+
+
+def courses_with_modules(engine: Engine) -> list[str]:
+    """Courses a module funnel can run on: those with modules."""
+    return [
+        str(c)
+        for (c,) in engine.fetch_all(
+            "SELECT DISTINCT course_id FROM course_modules ORDER BY course_id"
         )
     ]

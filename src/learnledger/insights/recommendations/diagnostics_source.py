@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from learnledger.config import Settings
 from learnledger.governance.consent import ANALYTICS
 from learnledger.insights.diagnostics.funnel import course_funnel
-from learnledger.insights.diagnostics.hotspots import assessments_with_responses
+from learnledger.insights.diagnostics.hotspots import (
+    assessments_with_responses,
+    courses_with_modules,
+)
 from learnledger.insights.diagnostics.items import item_analysis
 from learnledger.insights.diagnostics.population import population
 from learnledger.insights.recommendations.course_redesign import ItemFlag, ModuleDropOff
@@ -36,15 +39,11 @@ class DiagnosticsCourseSource:
         """Drop-off of every module of every course with modules (suppressed ones left out)."""
         people = population(opt_in=self.analytics_opt_in)
         found: list[ModuleDropOff] = []
-        for (course_id,) in engine.fetch_all(
-            "SELECT DISTINCT course_id FROM course_modules ORDER BY course_id"
-        ):
-            funnel = course_funnel(
-                engine, str(course_id), people, min_group_size=self.min_group_size
-            )
+        for course_id in courses_with_modules(engine):
+            funnel = course_funnel(engine, course_id, people, min_group_size=self.min_group_size)
             found += [
                 ModuleDropOff(
-                    str(course_id), step.module_id, step.position, step.reached, step.stopped_here
+                    course_id, step.module_id, step.position, step.reached, step.stopped_here
                 )
                 for step in funnel.steps
                 if step.reached is not None and step.stopped_here is not None
