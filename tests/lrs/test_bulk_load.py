@@ -296,6 +296,39 @@ def test_bulk_load_refuses_repeated_ids_and_leaves_nothing(lrs: Engine) -> None:
     assert expected_indexes() <= index_names(lrs)
 
 
+@pytest.mark.parametrize("commit", [None, 1, 2])
+def test_a_failed_load_leaves_nothing_whether_or_not_it_had_committed(
+    lrs: Engine, commit: int | None
+) -> None:
+    """One transaction (the default) is rolled back; with `commit_statements`, what the load
+    had committed before the failure is deleted again."""
+    first = make(ANN, "launched", course("Selling"), 0)
+    again = make(BOB, "launched", course("Selling"), 3) | {"id": first["id"]}
+    data = [
+        ([first], FIRST),
+        ([make(ANN, "initialized", course("Selling"), 1)], FIRST + timedelta(minutes=1)),
+        ([make(ANN, "terminated", course("Selling"), 2)], FIRST + timedelta(minutes=2)),
+        ([again], FIRST + timedelta(hours=1)),
+    ]
+    with pytest.raises(StorageError):
+        bulk_load(lrs, data, chunk_statements=1, commit_statements=commit)
+    assert all(rows(lrs, t) == [] for t in TABLES)
+    assert expected_indexes() <= index_names(lrs)
+    # The seq counter is usable again: a live statement gets stored afterwards.
+    StatementStore(lrs).store([make(ANN, "launched", course("Selling"), 5)], authority=AUTHORITY)
+    assert len(rows(lrs, "xapi_statements")) == 1
+
+
+def test_bulk_load_commits_when_asked_and_at_the_end(lrs: Engine) -> None:
+    data = [([make(ANN, "launched", course("Selling"), m)], FIRST) for m in range(5)]
+    loader = bulk_load(lrs, data, chunk_statements=1, commit_statements=2)
+    assert loader.summary is not None
+    assert loader.summary.statements == 5
+    assert len(rows(lrs, "xapi_statements")) == 5
+    with pytest.raises(ValidationError, match="commit_statements"):
+        StatementBulkLoader(lrs, authority=AUTHORITY, commit_statements=0)
+
+
 def test_bulk_load_refuses_voiding_statements(lrs: Engine) -> None:
     target = make(ANN, "launched", course("Selling"), 0)
     void = make(AUTHORITY, "voided", {"objectType": "StatementRef", "id": target["id"]}, 1)

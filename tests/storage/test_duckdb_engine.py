@@ -132,3 +132,51 @@ def test_reads_and_returning_writes_give_the_same_values_every_time(
     duckdb_engine.execute(f"UPDATE {VALUES.name} SET integer_value = 0")
     assert [duckdb_engine.fetch_all(bump) for _ in range(3)] == [[(1,)]] * 3
     assert duckdb_engine.fetch_one(f"SELECT integer_value FROM {VALUES.name}") == (3,)
+
+
+def test_bulk_inserts_in_an_open_transaction_release_their_arrow_data(
+    duckdb_engine: DuckDBEngine,
+) -> None:
+    # DuckDB keeps a registered Arrow *table* alive until the transaction ends; the engine
+    # hands it a stream, so a long transaction of many inserts does not hold them all.
+    create(duckdb_engine)
+    before = pa.total_allocated_bytes()
+    with duckdb_engine.transaction():
+        for start in range(0, 40_000, 10_000):
+            data = pa.table({"id": pa.array(range(start, start + 10_000), pa.int64())})
+            duckdb_engine.bulk_insert(VALUES.name, data)
+            del data
+        held = pa.total_allocated_bytes() - before
+        count = duckdb_engine.fetch_one(f"SELECT COUNT(*) FROM {VALUES.name}")
+    assert held < 10_000 * 8  # not even one insert's buffer is kept
+    assert count == (40_000,)
+
+
+def test_memory_budget_caps_duckdb_inside_the_block_and_restores_it(
+    duckdb_engine: DuckDBEngine,
+) -> None:
+    def limit() -> str:
+        row = duckdb_engine.fetch_one("SELECT current_setting('memory_limit')")
+        assert row is not None
+        return str(row[0])
+
+    before = limit()
+    with duckdb_engine.memory_budget("256MB"):
+        assert limit() == "244.1 MiB"  # DuckDB reports it in binary units
+        with duckdb_engine.memory_budget("128MB"):
+            assert limit() == "122.0 MiB"
+        assert limit() == "244.1 MiB"
+    assert limit() == before
+    with pytest.raises(ZeroDivisionError), duckdb_engine.memory_budget("300MB"):
+        _ = 1 / 0
+    assert limit() == before
+
+
+def test_memory_budget_restores_the_cap_the_url_set(tmp_path: Path) -> None:
+    engine = DuckDBEngine(f"duckdb:///{tmp_path / 'capped.duckdb'}?memory_limit=300MB")
+    try:
+        with engine.memory_budget("100MB"):
+            pass
+        assert engine.fetch_one("SELECT current_setting('memory_limit')") == ("286.1 MiB",)
+    finally:
+        engine.close()

@@ -69,8 +69,11 @@ STAGE_GENERATE = "Generating the company"
 STAGE_TABLES = "Writing tables"
 STAGE_STATEMENTS = "Storing xAPI statements"
 STAGE_INDEXES = "Indexing xAPI statements"
-#: Statements per bulk-load chunk (one transaction each; two chunks are in memory at a time).
+#: Statements per bulk-load chunk (two chunks are in memory at a time).
 LOAD_CHUNK = 100_000
+#: DuckDB's memory cap while the statements are loaded and indexed: the load is one
+#: transaction, which spills to disk over the cap instead of growing with the statements.
+LOAD_MEMORY = "1536MB"
 _STREAM_RUNS = 10
 _ASSESSMENT_TABLES = ("assessment", "item_", "proficiency")
 #: Tables the demo writes since after its first release, in the order they were added.
@@ -136,7 +139,8 @@ def build_demo(
     )
     truth = company.truth
     del company  # the performance panels and ratings are written; free them for the LRS stage
-    statements = _store_statements(engine, renderer, report, workers or 1)
+    with engine.memory_budget(LOAD_MEMORY):
+        statements = _store_statements(engine, renderer, report, workers or 1)
     loaded["xapi_statements"] = statements
     _record_import_runs(engine, scenario, timeline, loaded, knobs)
     counts = table_counts(engine)

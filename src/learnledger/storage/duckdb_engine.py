@@ -135,6 +135,8 @@ class DuckDBEngine(Engine):
         # table (see `_target_columns`); both are cleared by DDL and by a rollback.
         self._plain: dict[str, bool] = {}
         self._columns: dict[str, list[str]] = {}
+        # The memory cap set by the URL or by `memory_budget` (None: DuckDB's default).
+        self._memory_limit: str | None = config.get("memory_limit")
 
     # -- connections and transactions ---------------------------------------------------------
 
@@ -189,6 +191,23 @@ class DuckDBEngine(Engine):
     def in_transaction(self) -> bool:
         """Whether this thread has a transaction open."""
         return self._tx.current() is not None
+
+    @contextmanager
+    def memory_budget(self, limit: str) -> Iterator[None]:
+        """Cap DuckDB's memory (``memory_limit``, for the whole database) at `limit` inside
+        the block; the cap before it (the URL's, DuckDB's default or an outer block's) comes
+        back after it, exactly, even on error."""
+        previous = self._memory_limit
+        self.execute(f"SET memory_limit = {_sql_text(limit)}")
+        self._memory_limit = limit
+        try:
+            yield
+        finally:
+            self._memory_limit = previous
+            if previous is None:
+                self.execute("RESET memory_limit")
+            else:
+                self.execute(f"SET memory_limit = {_sql_text(previous)}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -307,7 +326,13 @@ class DuckDBEngine(Engine):
         cursor = self._cursor()
         try:
             with self.transaction(), _errors(sql):
-                cursor.register(view, data)
+                # A stream, not the table: DuckDB keeps a registered table (and its buffers)
+                # alive until the transaction ends, so a long transaction of many bulk
+                # inserts would hold every one of them in memory (1.1 GB a million
+                # statements); a consumed stream is released after the insert.
+                cursor.register(
+                    view, pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+                )
                 cursor.execute(sql)
                 cursor.complete()
                 cursor.unregister(view)
@@ -376,3 +401,8 @@ def _errors(sql: str) -> Iterator[None]:
         yield
     except duckdb.Error as exc:
         raise StorageError(f"{exc} [sql: {abbreviate_sql(sql)}]") from exc
+
+
+def _sql_text(value: str) -> str:
+    """`value` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"

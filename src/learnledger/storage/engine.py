@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pyarrow as pa
@@ -105,6 +105,12 @@ class Engine(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release every connection. The engine cannot be used afterwards."""
+
+    def memory_budget(self, limit: str) -> AbstractContextManager[None]:
+        """Cap the database's own working memory at `limit` (e.g. ``"1.5GB"``) inside the
+        block and restore the previous cap after it; an engine whose memory is not held in
+        this process (PostgreSQL) ignores it. Over the cap, DuckDB spills to disk."""
+        return nullcontext()
 
     def __enter__(self) -> Engine:
         return self
