@@ -125,32 +125,33 @@ class StatementStore:
         is given (HTTP writes), every attachment without a fileUrl needs its payload, every
         payload an attachment, and signed statements a valid signature.
         """
-        validate_authority(authority)
-        validate_statements(statements, version)
-        if attachments is not None:
-            check_attachments(statements, attachments)
-            verify_signatures(statements, attachments, version, self.trusted_signers)
-        if not statements:
-            return []
-        moment = stored if stored is not None else datetime.now(UTC)
-        prepared = [
-            prepare_statement(s, authority=authority, stored=moment, version=version)
-            for s in statements
-        ]
-        batch = PendingBatch(
-            statements=statements,
-            prepared=prepared,
-            candidates=_first_occurrences(statements, prepared),
-            attachments=dict(attachments or {}),
-            define=define,
-            stored_given=stored is not None,
-        )
-        if len(prepared) >= _PREBUILD_MIN:
-            # Everything the rows need but the commit's time, sequence numbers and lookups,
-            # built here: concurrent writers do it while the group before them commits.
-            batch.extra[_ROWS] = BatchRows(prepared)
-            batch.extra[_DEFINITIONS] = batch_definitions(prepared) if define else {}
-        self._committer.submit(batch, self._commit_group, _now)
+        with self._committer.preparing() as preparation:
+            validate_authority(authority)
+            validate_statements(statements, version)
+            if attachments is not None:
+                check_attachments(statements, attachments)
+                verify_signatures(statements, attachments, version, self.trusted_signers)
+            if not statements:
+                return []
+            moment = stored if stored is not None else datetime.now(UTC)
+            prepared = [
+                prepare_statement(s, authority=authority, stored=moment, version=version)
+                for s in statements
+            ]
+            batch = PendingBatch(
+                statements=statements,
+                prepared=prepared,
+                candidates=_first_occurrences(statements, prepared),
+                attachments=dict(attachments or {}),
+                define=define,
+                stored_given=stored is not None,
+            )
+            if len(prepared) >= _PREBUILD_MIN:
+                # Everything the rows need but the commit's time, sequence numbers and lookups,
+                # built here: concurrent writers do it while the group before them commits.
+                batch.extra[_ROWS] = BatchRows(prepared)
+                batch.extra[_DEFINITIONS] = batch_definitions(prepared) if define else {}
+            self._committer.submit(batch, self._commit_group, _now, preparation)
         return [p["id"] for p in prepared]
 
     def get(self, statement_id: str) -> JsonObject | None:
