@@ -111,6 +111,7 @@ class StatementStore:
         stored: datetime | None = None,
         attachments: Mapping[str, Attachment] | None = None,
         define: bool = True,
+        from_json: bool = False,
     ) -> list[str]:
         """Validate, prepare and store a batch; return the statement ids in input order.
 
@@ -123,11 +124,13 @@ class StatementStore:
         commit time. `attachments` are the payloads sent with the batch, by SHA-2; `define`
         lets the batch's Activity definitions update the canonical ones. When `attachments`
         is given (HTTP writes), every attachment without a fileUrl needs its payload, every
-        payload an attachment, and signed statements a valid signature.
+        payload an attachment, and signed statements a valid signature. `from_json` says the
+        statements were parsed from JSON text (JSON types only), which lets validation skip
+        parts it has seen pass before (`validate_statements`).
         """
         with self._committer.preparing() as preparation:
             validate_authority(authority)
-            validate_statements(statements, version)
+            validate_statements(statements, version, from_json=from_json)
             if attachments is not None:
                 check_attachments(statements, attachments)
                 verify_signatures(statements, attachments, version, self.trusted_signers)
