@@ -4,8 +4,9 @@ Starts `learnledger serve` on a fresh database (a temporary DuckDB file unless `
 another engine) on a free loopback port, creates a credential, then runs ``--clients``
 threads that each POST ``--batches`` batches of ``--batch-size`` typical statements (JSON
 prepared before the clock starts) over one keep-alive connection, and prints the overall
-rate, the server's CPU time per 1,000 statements (less sensitive to other load on the
-machine than the rate) and its peak resident memory. ``--runs`` repeats this on fresh
+rate, the 95th percentile of the request round trips, the server's CPU time per 1,000
+statements (less sensitive to other load on the machine than the rate) and its peak
+resident memory. ``--runs`` repeats this on fresh
 databases and prints the median, with the machine's load average (1 minute) before and
 after each run: rates are only comparable between runs on a similarly loaded machine.
 Bounded loops, loopback only.
@@ -83,8 +84,15 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def client(port: int, auth: str, bodies: list[bytes], errors: list[str]) -> None:
-    """POST every body over one connection; note non-200 answers in `errors`."""
+def client(
+    port: int,
+    auth: str,
+    bodies: list[bytes],
+    errors: list[str],
+    latencies: list[float] | None = None,
+) -> None:
+    """POST every body over one connection; note non-200 answers in `errors` and, when
+    given, each request's round trip (seconds) in `latencies`."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {
         "Authorization": auth,
@@ -92,9 +100,12 @@ def client(port: int, auth: str, bodies: list[bytes], errors: list[str]) -> None
         "Content-Type": "application/json",
     }
     for body in bodies:
+        began = time.perf_counter()
         connection.request("POST", "/xapi/statements", body=body, headers=headers)
         response = connection.getresponse()
         response.read()
+        if latencies is not None:
+            latencies.append(time.perf_counter() - began)
         if response.status != 200:
             errors.append(f"{response.status}")
     connection.close()
@@ -116,9 +127,9 @@ def peak_memory_mib(pid: int) -> float:
 
 def run_once(
     args: argparse.Namespace, bodies: list[bytes], work: str
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """One timed run on a fresh database: (statements/s, server CPU ms per 1,000 statements,
-    server peak RSS MiB)."""
+    server peak RSS MiB, p95 request latency ms)."""
     url = args.url or f"duckdb:///{Path(work) / f'ingest-{time.monotonic_ns()}.duckdb'}"
     if args.url is None and args.duckdb_options:
         url += f"?{args.duckdb_options}"
@@ -129,9 +140,11 @@ def run_once(
     try:
         client(port, auth, bodies[:1], [])  # warm up: authentication, caches
         errors: list[str] = []
+        latencies: list[float] = []
         per_client = [bodies[1 + k :: args.clients] for k in range(args.clients)]
         threads = [
-            threading.Thread(target=client, args=(port, auth, mine, errors)) for mine in per_client
+            threading.Thread(target=client, args=(port, auth, mine, errors, latencies))
+            for mine in per_client
         ]
         cpu_before = server_cpu_seconds(server.pid)
         began = time.perf_counter()
@@ -149,7 +162,8 @@ def run_once(
     if errors:
         raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[0]}")
     sent = sum(len(mine) for mine in per_client) * args.batch_size
-    return sent / elapsed, cpu * 1000 / sent * 1000, memory
+    p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
+    return sent / elapsed, cpu * 1000 / sent * 1000, memory, p95
 
 
 def main() -> None:
@@ -173,10 +187,11 @@ def main() -> None:
         for _ in range(args.runs):
             load_before = os.getloadavg()[0]
             results.append(run_once(args, bodies, work))
-            rate, cpu, memory = results[-1]
+            rate, cpu, memory, p95 = results[-1]
             print(
                 f"  {rate:,.0f} statements/s, server CPU {cpu:,.0f} ms per 1,000, "
-                f"peak {memory:,.0f} MiB, load average {load_before:.1f} -> "
+                f"p95 {p95:,.1f} ms per request, peak {memory:,.0f} MiB, "
+                f"load average {load_before:.1f} -> "
                 f"{os.getloadavg()[0]:.1f}",
                 flush=True,
             )
@@ -187,6 +202,7 @@ def main() -> None:
         f"(min {rates[0]:,.0f}, max {rates[-1]:,.0f}; {args.runs} runs; {args.clients} clients, "
         f"batches of {size}, {(total - size)} statements per run); server CPU "
         f"{statistics.median(r[1] for r in results):,.0f} ms per 1,000 statements; "
+        f"p95 latency {statistics.median(r[3] for r in results):,.1f} ms per request; "
         f"peak RSS {max(r[2] for r in results):,.0f} MiB"
     )
 

@@ -132,7 +132,8 @@ def test_writers_whose_batches_were_committed_return_while_the_next_commit_runs(
 def test_while_writers_are_concurrent_the_next_commit_lingers_for_more_batches() -> None:
     committer = GroupCommitter(linger=30)  # ends early: FULL_GROUP batches are queued
     committer.FULL_GROUP = 3
-    committer._last_group, committer._last_commit = 2, 120.0  # concurrency was seen
+    committer._peaks.append(5)  # five writers were seen at once
+    committer._last_commit = 120.0
     groups: list[list[str]] = []
 
     def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
@@ -149,3 +150,60 @@ def test_while_writers_are_concurrent_the_next_commit_lingers_for_more_batches()
     for thread in threads:
         thread.join(10)
     assert groups == [["x", "y", "z"]]
+
+
+def test_the_next_commit_waits_for_the_batches_of_the_writers_seen_at_once() -> None:
+    committer = GroupCommitter(linger=30)  # ends early: as many batches as writers seen
+    groups: list[list[str]] = []
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        groups.append(sorted(b.extra["name"] for b in group))
+        threading.Event().wait(0.3)  # a commit takes a while (the wait is bounded by half)
+        return {}
+
+    def write(name: str, gate: threading.Event | None = None) -> None:
+        with committer.preparing() as preparation:  # validating, then queued
+            if gate is not None:
+                gate.wait(10)
+            committer.submit(batch(name), commit, lambda: NOW, preparation)
+
+    # Round 1: two writers prepare at the same time (the second one still validating while
+    # the first commits), so the committer learns that two writers are active.
+    gate = threading.Event()
+    first = [
+        threading.Thread(target=write, args=("a1", None)),
+        threading.Thread(target=write, args=("b1", gate)),
+    ]
+    first[1].start()
+    threading.Event().wait(0.05)
+    first[0].start()
+    first[0].join(10)
+    gate.set()
+    first[1].join(10)
+    assert groups == [["a1"], ["b1"]]
+    # Round 2: one writer after the other; the first one's commit waits for the second.
+    second = [threading.Thread(target=write, args=(n,)) for n in ("a2", "b2")]
+    for thread in second:
+        thread.start()
+        threading.Event().wait(0.02)
+    for thread in second:
+        thread.join(10)
+    assert groups[2:] == [["a2", "b2"]]
+
+
+def test_a_batch_whose_preparation_fails_is_withdrawn() -> None:
+    committer = GroupCommitter()
+    groups: list[list[str]] = []
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        groups.append(sorted(b.extra["name"] for b in group))
+        return {}
+
+    with pytest.raises(ValueError, match="invalid"), committer.preparing():
+        raise ValueError("an invalid statement")  # withdrawn: not outstanding any more
+    assert committer._outstanding == 0
+    with committer.preparing() as preparation:
+        committer.submit(batch("x"), commit, lambda: NOW, preparation)
+    assert groups == [["x"]]
+    assert committer._outstanding == 0
+    assert list(committer._peaks) == [1]  # one writer at a time: no waiting for others

@@ -7,15 +7,24 @@ next group gathers, and the number of transactions per second stops limiting thr
 
 A group that fails as a whole (a storage error) is retried batch by batch, so one bad batch
 never fails the others; per-batch outcomes (a conflict) are reported to their own writer.
+
+Writers announce a batch while they validate and prepare it (`GroupCommitter.preparing`), so
+the committer knows how many writers are active (the most batches outstanding at once during
+the last few commits). The thread about to commit waits (within bounds) until that many
+batches are queued: a commit's fixed cost (the transaction, the counter row, the lookups,
+DuckDB's per-statement overhead) is then shared by every concurrent writer, where before
+concurrent writers settled into alternating half groups, each paying it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 JsonObject = dict[str, Any]
@@ -55,8 +64,10 @@ class GroupCommitter:
 
     #: Lingering stops early once this many batches are queued.
     FULL_GROUP = 64
+    #: Commits over which the most batches outstanding at once are remembered.
+    PEAK_WINDOW = 4
 
-    def __init__(self, linger: float = 0.004) -> None:
+    def __init__(self, linger: float = 0.05) -> None:
         lock = threading.Lock()
         self._changed = threading.Condition(lock)  # a commit ended
         self._arrived = threading.Condition(lock)  # a batch was queued
@@ -64,7 +75,9 @@ class GroupCommitter:
         self._queue: list[PendingBatch] = []
         self._inflight: datetime | None = None
         self._linger = linger
-        self._last_group = 1
+        self._outstanding = 0  # batches announced or queued, not committed yet
+        self._peak = 0  # the most outstanding at once since the last commit began
+        self._peaks: deque[int] = deque(maxlen=self.PEAK_WINDOW)
         self._last_commit = 0.0  # seconds the last commit took
 
     @property
@@ -72,35 +85,51 @@ class GroupCommitter:
         """The commit time of the group being committed now, if any."""
         return self._inflight
 
+    def preparing(self) -> Preparation:
+        """Announce a batch that is being validated and prepared: use the result as a context
+        manager around that work and pass it to `submit` (a batch whose preparation fails
+        is withdrawn on leaving the ``with`` block)."""
+        with self._arrived:
+            self._add_outstanding(1)
+        return Preparation(self)
+
+    def _add_outstanding(self, count: int) -> None:
+        """Count batches in or out (the lock is held by the caller)."""
+        self._outstanding += count
+        self._peak = max(self._peak, self._outstanding)
+
     def submit(
-        self, batch: PendingBatch, commit: CommitGroup, moment: Callable[[], datetime]
+        self,
+        batch: PendingBatch,
+        commit: CommitGroup,
+        moment: Callable[[], datetime],
+        preparation: Preparation | None = None,
     ) -> None:
         """Queue `batch`, make sure it is committed (by this thread or another), and raise
-        its error if it was rejected. `moment` gives the commit time of a group.
+        its error if it was rejected. `moment` gives the commit time of a group;
+        `preparation` is the announcement of `batch` (`preparing`), if it was announced.
 
-        While writers are concurrent (the last group held several batches), the thread that
-        is to commit next first lingers a moment (a quarter of the last commit's duration, at
-        most `linger` seconds) for more batches: the writers whose batches were just
-        committed are sending their next ones, and one commit for all of them costs much less
-        than one each (without it, concurrent writers settle into alternating half groups).
+        While writers are concurrent (several batches were outstanding at once during the
+        last `PEAK_WINDOW` commits), the thread that is to commit next waits until as many
+        batches are queued as were outstanding at that peak (at most `FULL_GROUP`), for at
+        most half the last commit's duration and at most `linger` seconds: the writers whose
+        batches were just committed are sending their next ones, and one commit for all of
+        them costs much less than one each.
         """
         with self._changed:
             self._queue.append(batch)
+            if preparation is None or not preparation.hand_over():
+                self._add_outstanding(1)
             self._arrived.notify()
             while self._committing and not batch.done:
                 self._changed.wait()
             lead = not batch.done
             if lead:
                 self._committing = True
-                if self._last_group > 1:
-                    deadline = time.monotonic() + min(self._linger, self._last_commit / 4)
-                    while len(self._queue) < self.FULL_GROUP:
-                        left = deadline - time.monotonic()
-                        if left <= 0:
-                            break
-                        self._arrived.wait(left)
+                self._linger_for_writers()
                 group, self._queue = self._queue, []
-                self._last_group = len(group)
+                self._peaks.append(self._peak)
+                self._peak = self._outstanding
         if lead:
             began = time.monotonic()
             try:
@@ -108,10 +137,24 @@ class GroupCommitter:
             finally:
                 with self._changed:
                     self._last_commit = time.monotonic() - began
+                    self._outstanding -= len(group)
                     self._committing = False
                     self._changed.notify_all()
         if batch.error is not None:
             raise batch.error
+
+    def _linger_for_writers(self) -> None:
+        """Wait (the lock held by the caller) until the batches of the writers active during
+        the last commits are queued, within the bounds `submit` describes."""
+        expected = min(max(self._peaks, default=1), self.FULL_GROUP)
+        if len(self._queue) >= expected:
+            return
+        deadline = time.monotonic() + min(self._linger, self._last_commit / 2)
+        while len(self._queue) < expected:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._arrived.wait(left)
 
     def _run(
         self, group: list[PendingBatch], commit: CommitGroup, moment: Callable[[], datetime]
@@ -147,3 +190,31 @@ class GroupCommitter:
             except Exception as single:
                 errors[index] = single
         return errors
+
+
+class Preparation:
+    """The announcement of a batch being prepared (`GroupCommitter.preparing`): withdrawn on
+    leaving the ``with`` block unless `GroupCommitter.submit` queued the batch."""
+
+    def __init__(self, committer: GroupCommitter) -> None:
+        self._committer = committer
+        self._open = True
+
+    def hand_over(self) -> bool:
+        """Mark the batch as queued (the committer's lock held); False when it was already
+        handed over or withdrawn."""
+        was_open, self._open = self._open, False
+        return was_open
+
+    def __enter__(self) -> Preparation:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with self._committer._arrived:
+            if self.hand_over():  # not queued: withdrawn
+                self._committer._add_outstanding(-1)

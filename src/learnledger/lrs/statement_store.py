@@ -111,6 +111,7 @@ class StatementStore:
         stored: datetime | None = None,
         attachments: Mapping[str, Attachment] | None = None,
         define: bool = True,
+        from_json: bool = False,
     ) -> list[str]:
         """Validate, prepare and store a batch; return the statement ids in input order.
 
@@ -123,34 +124,37 @@ class StatementStore:
         commit time. `attachments` are the payloads sent with the batch, by SHA-2; `define`
         lets the batch's Activity definitions update the canonical ones. When `attachments`
         is given (HTTP writes), every attachment without a fileUrl needs its payload, every
-        payload an attachment, and signed statements a valid signature.
+        payload an attachment, and signed statements a valid signature. `from_json` says the
+        statements were parsed from JSON text (JSON types only), which lets validation skip
+        parts it has seen pass before (`validate_statements`).
         """
-        validate_authority(authority)
-        validate_statements(statements, version)
-        if attachments is not None:
-            check_attachments(statements, attachments)
-            verify_signatures(statements, attachments, version, self.trusted_signers)
-        if not statements:
-            return []
-        moment = stored if stored is not None else datetime.now(UTC)
-        prepared = [
-            prepare_statement(s, authority=authority, stored=moment, version=version)
-            for s in statements
-        ]
-        batch = PendingBatch(
-            statements=statements,
-            prepared=prepared,
-            candidates=_first_occurrences(statements, prepared),
-            attachments=dict(attachments or {}),
-            define=define,
-            stored_given=stored is not None,
-        )
-        if len(prepared) >= _PREBUILD_MIN:
-            # Everything the rows need but the commit's time, sequence numbers and lookups,
-            # built here: concurrent writers do it while the group before them commits.
-            batch.extra[_ROWS] = BatchRows(prepared)
-            batch.extra[_DEFINITIONS] = batch_definitions(prepared) if define else {}
-        self._committer.submit(batch, self._commit_group, _now)
+        with self._committer.preparing() as preparation:
+            validate_authority(authority)
+            validate_statements(statements, version, from_json=from_json)
+            if attachments is not None:
+                check_attachments(statements, attachments)
+                verify_signatures(statements, attachments, version, self.trusted_signers)
+            if not statements:
+                return []
+            moment = stored if stored is not None else datetime.now(UTC)
+            prepared = [
+                prepare_statement(s, authority=authority, stored=moment, version=version)
+                for s in statements
+            ]
+            batch = PendingBatch(
+                statements=statements,
+                prepared=prepared,
+                candidates=_first_occurrences(statements, prepared),
+                attachments=dict(attachments or {}),
+                define=define,
+                stored_given=stored is not None,
+            )
+            if len(prepared) >= _PREBUILD_MIN:
+                # Everything the rows need but the commit's time, sequence numbers and lookups,
+                # built here: concurrent writers do it while the group before them commits.
+                batch.extra[_ROWS] = BatchRows(prepared)
+                batch.extra[_DEFINITIONS] = batch_definitions(prepared) if define else {}
+            self._committer.submit(batch, self._commit_group, _now, preparation)
         return [p["id"] for p in prepared]
 
     def get(self, statement_id: str) -> JsonObject | None:

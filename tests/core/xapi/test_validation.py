@@ -9,6 +9,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 
 from learnledger.core.xapi import (
@@ -1131,3 +1132,29 @@ def test_validation_does_not_modify_the_statement() -> None:
     validate_statement(stmt, V2)
     validate_statement(stmt, V1)
     assert stmt == before
+
+
+def _as_json(stmt: JsonObject) -> JsonObject:
+    """`stmt` as a request body parses it (JSON types only)."""
+    parsed: JsonObject = orjson.loads(orjson.dumps(stmt))
+    return parsed
+
+
+def test_statements_parsed_from_json_get_the_same_verdicts_with_their_parts_remembered() -> None:
+    # Every valid case twice (the second time its actor, verb, Activity object and
+    # contextActivities are remembered), then every invalid case: same errors, same paths.
+    for version in (V2, V1):
+        valid = [_as_json(build()) for name, build in VALID if version == V2 or "2.0" not in name]
+        for _ in range(2):
+            for stmt in valid:
+                try:
+                    validate_statements([stmt], version, from_json=True)
+                except ValidationError:  # a case valid only in 2.0
+                    assert version == V1
+    for name, build, path, reason in INVALID:
+        versions = (V2,) if "contextAgent" in name or "contextGroup" in name else (V2, V1)
+        for version in versions:
+            with pytest.raises(ValidationError) as caught:
+                validate_statements([_as_json(build())], version, from_json=True)
+            assert caught.value.path == path.replace("statement", "statement[0]", 1), name
+            assert reason in caught.value.reason

@@ -3,8 +3,9 @@ CORS, Consistent-Through and the 1.0.3 alternate request syntax (rejected in 2.0
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -174,7 +175,18 @@ def test_every_response_carries_version_consistent_through_and_cors(lrs: Any) ->
     for response in responses:
         assert response.headers[VERSION] == "2.0.0"
         assert response.headers[CONSISTENT] >= before
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", response.headers[CONSISTENT])
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_instants_are_utc_with_milliseconds() -> None:
+    assert format_instant(datetime(2025, 2, 3, 10, 40, 1, 123999, tzinfo=UTC)) == (
+        "2025-02-03T10:40:01.123Z"
+    )
+    east = timezone(timedelta(hours=5, minutes=30))
+    assert format_instant(datetime(2025, 1, 1, 3, 4, 5, 6000, tzinfo=east)) == (
+        "2024-12-31T21:34:05.006Z"
+    )
 
 
 def test_cors_preflight_needs_no_credentials(lrs: Any) -> None:

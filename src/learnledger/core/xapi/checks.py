@@ -191,6 +191,34 @@ def check_fields(obj: dict[str, Any], fields: Mapping[str, Check]) -> None:
             raise Invalid(_unknown_key_reason(key, fields)).at(key) from None
 
 
+def memoized(check: Check, size: int = 4096) -> Check:
+    """`check` remembering the JSON texts of the objects that passed it (at most `size`; a
+    full memory is cleared, not grown), for values parsed from JSON text only: two such
+    values with the same serialisation are the same JSON value, so they pass or fail alike.
+    (Python values that are not JSON types, such as tuples, could serialise like a valid
+    value, hence the restriction.) Failures are not remembered: they raise as before."""
+    passed: set[bytes] = set()
+    dumps = orjson.dumps
+
+    def check_memoized(value: object) -> None:
+        if type(value) is not dict:
+            check(value)
+            return
+        try:
+            key = dumps(value)
+        except orjson.JSONEncodeError:
+            check(value)
+            return
+        if key in passed:
+            return
+        check(value)
+        if len(passed) >= size:
+            passed.clear()
+        passed.add(key)
+
+    return check_memoized
+
+
 def require(obj: dict[str, Any], *keys: str) -> None:
     """Fail at the first of `keys` that `obj` lacks."""
     for key in keys:

@@ -32,6 +32,7 @@ from learnledger.core.xapi.checks import (
     check_lang_tag,
     check_str,
     check_uuid,
+    memoized,
     not_allowed,
     require,
     wrong_type,
@@ -146,10 +147,10 @@ def _context_check(fields: dict[str, Check]) -> Check:
 _NO_NESTED_SUBSTATEMENT = not_allowed("a SubStatement cannot contain a SubStatement")
 
 
-def _object_check(substatement: Check | None) -> Check:
+def _object_check(substatement: Check | None, activity: Check = check_activity) -> Check:
     """The check of a statement's ``object``; `substatement` None forbids SubStatements."""
     kinds: dict[str, Check] = {
-        "Activity": check_activity,
+        "Activity": activity,
         "Agent": check_agent,
         "Group": check_group,
         "StatementRef": _check_statement_ref,
@@ -190,14 +191,23 @@ def _cross_checks(statement: dict[str, Any]) -> None:
                 raise Invalid(reason).at(key).at("context")
 
 
-def _statement_check(v2: bool) -> Check:
-    """Build the statement check for one xAPI version."""
+def _statement_check(v2: bool, *, memo: bool = False) -> Check:
+    """Build the statement check for one xAPI version. With `memo`, for statements parsed
+    from JSON text, the actor, verb, Activity object and contextActivities are checked once
+    per distinct JSON text (`memoized`): they repeat from statement to statement."""
     check_timestamp = check_timestamp_v2 if v2 else check_timestamp_v1
-    check_context = _context_check(_CONTEXT_FIELDS_V2 if v2 else _CONTEXT_FIELDS_V1)
+    context_fields = _CONTEXT_FIELDS_V2 if v2 else _CONTEXT_FIELDS_V1
+    remember = memoized if memo else _as_is
+    context_fields = {
+        **context_fields,
+        "contextActivities": remember(context_fields["contextActivities"]),
+    }
+    check_context = _context_check(context_fields)
     check_attachments = check_array_of(check_attachment)
+    activity = remember(check_activity)
     common: dict[str, Check] = {
-        "actor": check_actor,
-        "verb": _check_verb,
+        "actor": remember(check_actor),
+        "verb": remember(_check_verb),
         "result": check_result,
         "context": check_context,
         "timestamp": check_timestamp,
@@ -206,7 +216,7 @@ def _statement_check(v2: bool) -> Check:
     sub_fields: dict[str, Check] = {
         **common,
         "objectType": check_constant("SubStatement"),
-        "object": _object_check(None),
+        "object": _object_check(None, activity),
         **dict.fromkeys(
             ("id", "stored", "version", "authority"),
             not_allowed("is not allowed in a SubStatement"),
@@ -223,7 +233,7 @@ def _statement_check(v2: bool) -> Check:
     fields: dict[str, Check] = {
         **common,
         "id": check_uuid,
-        "object": _object_check(check_substatement),
+        "object": _object_check(check_substatement, activity),
         "stored": check_timestamp,
         "authority": check_authority,
         "version": _check_version_v2 if v2 else _check_version_v1,
@@ -239,15 +249,21 @@ def _statement_check(v2: bool) -> Check:
     return check_statement
 
 
+def _as_is(check: Check) -> Check:
+    return check
+
+
 _CHECK_STATEMENT_V1 = _statement_check(v2=False)
 _CHECK_STATEMENT_V2 = _statement_check(v2=True)
+_CHECK_JSON_STATEMENT_V1 = _statement_check(v2=False, memo=True)
+_CHECK_JSON_STATEMENT_V2 = _statement_check(v2=True, memo=True)
 
 
-def _statement_check_for(version: str) -> Check:
+def _statement_check_for(version: str, *, from_json: bool = False) -> Check:
     if version.startswith("2.0"):
-        return _CHECK_STATEMENT_V2
+        return _CHECK_JSON_STATEMENT_V2 if from_json else _CHECK_STATEMENT_V2
     if version.startswith("1.0"):
-        return _CHECK_STATEMENT_V1
+        return _CHECK_JSON_STATEMENT_V1 if from_json else _CHECK_STATEMENT_V1
     raise ValueError(f"unsupported xAPI version {version!r}; supported: {SUPPORTED_VERSIONS}")
 
 
@@ -265,9 +281,16 @@ def validate_statement(stmt: object, version: str = "2.0.0", path: str = "statem
         raise ValidationError(exc.path(path), exc.reason) from None
 
 
-def validate_statements(statements: Sequence[object], version: str = "2.0.0") -> None:
-    """Check every statement of a batch; the error path names the index: ``statement[3]...``."""
-    check = _statement_check_for(version)
+def validate_statements(
+    statements: Sequence[object], version: str = "2.0.0", *, from_json: bool = False
+) -> None:
+    """Check every statement of a batch; the error path names the index: ``statement[3]...``.
+
+    `from_json` says the statements were parsed from JSON text (they hold JSON types only):
+    then the parts that repeat across statements (actor, verb, Activity object,
+    contextActivities) are checked once per distinct JSON text; the outcome is the same.
+    """
+    check = _statement_check_for(version, from_json=from_json)
     for index, stmt in enumerate(statements):
         try:
             check(stmt)

@@ -272,9 +272,14 @@ def consistent_through() -> str:
 
 
 def format_instant(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds: ``2025-02-03T10:40:01.123Z``."""
+    """ISO 8601 UTC with milliseconds: ``2025-02-03T10:40:01.123Z``.
+
+    Formatted field by field: every xAPI response carries one or two of these, and
+    `datetime.strftime` goes through the C library (which may consult the time zone files)."""
+    m = moment.astimezone(UTC)
     return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+        f"{m.microsecond // 1000:03d}Z"
     )
 
 

@@ -117,6 +117,7 @@ def _store(
         version=x.version,
         attachments=payloads,
         define=x.credential.allows("define", read=False),
+        from_json=True,  # parsed from the request body by `read_statements`
     )
 
 
