@@ -25,6 +25,8 @@ JsonObject = dict[str, Any]
 
 _IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
 _CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
+#: The context properties that name Agents or Groups (see `_add_context_agents`).
+_CONTEXT_AGENT_KEYS = ("instructor", "team", "contextAgents", "contextGroups")
 _EMPTY: JsonObject = {}
 
 
@@ -95,13 +97,33 @@ class LinkRows:
         self.directs: list[bool] = []
         self.activity_statement_ids: list[str] = []
         self.activity_ids: list[str] = []
+        # Statements of one batch usually share their actor, object, authority and context
+        # activities (the same objects); their links are worked out once per combination.
+        # Keys are object identities, valid while `statements` (which holds them) is alive.
+        agents_of: dict[tuple[int, ...], list[tuple[str, bool]]] = {}
+        activities_of: dict[tuple[int, int], list[str]] = {}
         for stmt in statements:
             statement_id = stmt["id"].lower()
-            for ifi, direct in agent_links(stmt):
+            context = stmt.get("context") or _EMPTY
+            obj = stmt["object"]
+            agent_key = (
+                id(stmt["actor"]),
+                id(obj),
+                id(stmt.get("authority")),
+                *(id(context.get(key)) for key in _CONTEXT_AGENT_KEYS),
+            )
+            agents = agents_of.get(agent_key)
+            if agents is None:
+                agents = agents_of[agent_key] = list(agent_links(stmt))
+            for ifi, direct in agents:
                 self.agent_statement_ids.append(statement_id)
                 self.ifis.append(ifi)
                 self.directs.append(direct)
-            for activity_id in activity_links(stmt):
+            activity_key = (id(context.get("contextActivities")), id(obj))
+            activities = activities_of.get(activity_key)
+            if activities is None:
+                activities = activities_of[activity_key] = list(activity_links(stmt))
+            for activity_id in activities:
                 self.activity_statement_ids.append(statement_id)
                 self.activity_ids.append(activity_id)
 

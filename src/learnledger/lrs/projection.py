@@ -97,7 +97,16 @@ class BatchRows:
 
     def __init__(self, statements: Sequence[JsonObject]) -> None:
         self.count = len(statements)
-        self.actor_ifis = [actor_ifi(s["actor"]) for s in statements]
+        # Statements share actor objects (one per person and source): one IFI per object.
+        # Keys are object identities, valid while `statements` (which holds them) is alive.
+        ifi_of: dict[int, str] = {}
+        self.actor_ifis = []
+        for statement in statements:
+            actor = statement["actor"]
+            ifi = ifi_of.get(id(actor))
+            if ifi is None:
+                ifi = ifi_of[id(actor)] = actor_ifi(actor)
+            self.actor_ifis.append(ifi)
         authority_ifis: dict[int, str] = {}
         ids: list[str] = []
         versions: list[str] = []
