@@ -57,9 +57,25 @@ class ProfileOperator:
     starts: np.ndarray
     keys: np.ndarray  # event times with an estimate, ascending
     weights: np.ndarray  # per key: the sum of the cohort shares averaged there
-    cohorts: tuple[_Cohort, ...]
-    units: int
-    periods: int
+    observed: np.ndarray  # units x periods: the panel's pattern of values
+    comparison: ComparisonGroup
+    trend: TrendAdjustment
+
+    @property
+    def units(self) -> int:
+        """Units on the panel."""
+        return int(self.observed.shape[0])
+
+    @property
+    def periods(self) -> int:
+        """Periods on the panel."""
+        return int(self.observed.shape[1])
+
+    @property
+    def cohorts(self) -> Iterator[_Cohort]:
+        """The cohorts' cells, formed again on each use (one cohort's arrays at a time, so
+        memory stays at a few units x periods arrays on large panels)."""
+        return _cohorts(self.observed, self.starts, self.comparison, self.trend)
 
     def position(self) -> np.ndarray:
         """Index of each event time 0..periods-1 among `keys` (-1 where none)."""
@@ -101,8 +117,8 @@ class ProfileOperator:
         position = self.position()
         filled = np.nan_to_num(cleared)
         result = np.zeros((self.units, self.keys.size))
-        cell_effects: list[tuple[int, int, float]] = []
-        for index, cohort in enumerate(self.cohorts):
+        cell_effects: list[tuple[int, float, int, float]] = []
+        for cohort in self.cohorts:
             change = _changes(filled, cohort)
             n_treated = np.maximum(cohort.treated.sum(axis=0), 1)
             n_control = np.maximum(cohort.control.sum(axis=0), 1)
@@ -115,15 +131,15 @@ class ProfileOperator:
             for t in np.flatnonzero(cohort.cells):
                 key = position[t - cohort.cohort]
                 result[:, key] += cohort.share * residual[:, t]
-                cell_effects.append((index, key, float(mean_treated[t] - mean_control[t])))
+                effect = float(mean_treated[t] - mean_control[t])
+                cell_effects.append((cohort.cohort, cohort.share, int(key), effect))
         profile = np.zeros(self.keys.size)
-        for index, key, effect in cell_effects:
-            profile[key] += self.cohorts[index].share * effect
+        for _, share, key, effect in cell_effects:
+            profile[key] += share * effect
         profile /= self.weights
-        for index, key, effect in cell_effects:
-            cohort = self.cohorts[index]
-            member = (self.starts == cohort.cohort).astype(np.float64)
-            result[:, key] += (effect - profile[key]) * (member - cohort.share)
+        for first, share, key, effect in cell_effects:
+            member = (self.starts == first).astype(np.float64)
+            result[:, key] += (effect - profile[key]) * (member - share)
         result /= self.weights[None, :]
         return result
 
@@ -178,16 +194,15 @@ def profile_operator(
 ) -> ProfileOperator:
     """The linear form of `impact.did.event_time_effects` for `starts` on a panel with the
     missing values of `outcomes` (its keys and values agree with that function's)."""
-    units, periods = outcomes.shape
-    cohorts = tuple(_cohorts(outcomes, starts, comparison, trend))
+    observed = np.isfinite(outcomes)
     sums: dict[int, float] = {}
-    for cohort in cohorts:
+    for cohort in _cohorts(observed, starts, comparison, trend):
         for t in np.flatnonzero(cohort.cells):
             event = int(t) - cohort.cohort
             sums[event] = sums.get(event, 0.0) + cohort.share
     keys = np.array(sorted(sums), dtype=np.int64)
     weights = np.array([sums[int(e)] for e in keys])
-    return ProfileOperator(starts, keys, weights, cohorts, units, periods)
+    return ProfileOperator(starts, keys, weights, observed, comparison, trend)
 
 
 def removal_influence(
@@ -239,23 +254,24 @@ def removal_influence(
 
 
 def _cohorts(
-    outcomes: np.ndarray,
+    observed: np.ndarray,
     starts: np.ndarray,
     comparison: ComparisonGroup,
     trend: TrendAdjustment,
 ) -> Iterator[_Cohort]:
-    """The cohorts' cells, as `impact.did.event_time_effects` forms them (anticipation 0,
-    base period the cohort's last untrained one, cells from the cohort's first period on)."""
-    periods = outcomes.shape[1]
+    """The cohorts' cells on a panel whose values are where `observed`, as
+    `impact.did.event_time_effects` forms them (anticipation 0, base period the cohort's last
+    untrained one, cells from the cohort's first period on)."""
+    periods = observed.shape[1]
     never = starts == NEVER_TREATED
-    observed = np.isfinite(outcomes)
     later = never[:, None] | (starts[:, None] > np.arange(periods)[None, :])
     for g in sorted(int(g) for g in np.unique(starts) if g != NEVER_TREATED and g >= 1):
         base = g - 1
         valid = observed & observed[:, [base]]
         slope_weights = None
         if trend == "unit_linear":
-            slope_weights, has_slope = unit_slope_weights(outcomes[:, : base + 1], periods)
+            window = np.where(observed[:, : base + 1], 0.0, np.nan)
+            slope_weights, has_slope = unit_slope_weights(window, periods)
             valid &= has_slope[:, None]
         in_cohort = starts == g
         treated = valid & in_cohort[:, None]
