@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from collections import defaultdict
@@ -93,6 +94,10 @@ def study_seed(
                             "estimate": did.effect,
                             "low": did.interval.low,
                             "high": did.interval.high,
+                            "standard_error": did.standard_error,
+                            "standard_error_inputs_known": did.diagnostics.get(
+                                "standard_error_inputs_known"
+                            ),
                             "trained": did.n_treated,
                             "pre_trend_p": did.diagnostics.get("pre_trend_p_value"),
                             "naive": None if naive is None else naive.effect,
@@ -103,8 +108,36 @@ def study_seed(
         engine.close()
 
 
+Z95 = 1.959964
+
+
+def _bounds(row: dict[str, Any], known: bool) -> tuple[float, float]:
+    """The row's 95 % interval; with `known`, as if other programmes' removed effects were
+    known exactly (the interval before their uncertainty was carried into it)."""
+    se = row.get("standard_error_inputs_known") if known else None
+    if se is None:
+        return row["low"], row["high"]
+    return row["estimate"] - Z95 * se, row["estimate"] + Z95 * se
+
+
+def _covered(row: dict[str, Any], known: bool = False) -> bool:
+    low, high = _bounds(row, known)
+    return bool(low <= row["truth"] <= high)
+
+
+def _declared(row: dict[str, Any], good: bool, known: bool = False) -> bool:
+    """Whether the interval lies entirely on the good (or the bad) side of zero."""
+    low, high = _bounds(row, known)
+    positive = low > 0 if row["direction"] > 0 else high < 0
+    negative = high < 0 if row["direction"] > 0 else low > 0
+    return positive if good else negative
+
+
 def summarise(rows: list[dict[str, Any]]) -> str:
-    """Markdown tables: per outcome with a true effect, and for the zero-effect programmes."""
+    """Markdown tables: per outcome with a true effect, and for the zero-effect programmes.
+    Bias comes with its Monte Carlo standard error (the spread of estimate - truth over the
+    seeds / sqrt(seeds)), as a share of the mean true effect; "known" columns give the
+    figures the interval would give if removed effects of other programmes were known."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     zero: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -113,33 +146,39 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         else:
             groups[(row["programme"], row["metric"], row["scale"])].append(row)
     lines = [
-        "| programme | metric | variant | seeds | true effect (mean) | coverage | bias | "
-        "naive bias |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| programme | metric | variant | seeds | true effect (mean) | coverage | coverage "
+        "(known) | bias | bias MC s.e. | naive bias |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (programme, metric, scale), items in sorted(groups.items()):
         truth = statistics.fmean(r["truth"] for r in items)
-        covered = statistics.fmean(r["low"] <= r["truth"] <= r["high"] for r in items)
-        bias = statistics.fmean(r["estimate"] - r["truth"] for r in items)
+        covered = statistics.fmean(_covered(r) for r in items)
+        covered_known = statistics.fmean(_covered(r, known=True) for r in items)
+        errors = [r["estimate"] - r["truth"] for r in items]
+        bias = statistics.fmean(errors)
+        spread = statistics.stdev(errors) / len(errors) ** 0.5 if len(errors) > 1 else math.nan
         naive = [r["naive"] - r["truth"] for r in items if r["naive"] is not None]
         naive_bias = statistics.fmean(naive) / abs(truth) if naive and truth else float("nan")
         lines.append(
             f"| {programme} | {metric} | {scale} | {len(items)} | {truth:.4g} | {covered:.0%} | "
-            f"{bias / abs(truth):+.1%} | {naive_bias:+.0%} |"
+            f"{covered_known:.0%} | {bias / abs(truth):+.1%} | {spread / abs(truth):.1%} | "
+            f"{naive_bias:+.0%} |"
         )
     lines += [
         "",
-        "| zero-effect programmes, variant | estimates | declared positive | declared negative |",
-        "|---|---:|---:|---:|",
+        "| zero-effect programmes, variant | estimates | declared positive | declared negative "
+        "| positive (known) | negative (known) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for scale, items in sorted(zero.items()):
-        positive = statistics.fmean(
-            (r["low"] > 0) if r["direction"] > 0 else (r["high"] < 0) for r in items
+        rates = [
+            statistics.fmean(_declared(r, good, known) for r in items)
+            for known in (False, True)
+            for good in (True, False)
+        ]
+        lines.append(
+            f"| {scale} | {len(items)} | " + " | ".join(f"{rate:.1%}" for rate in rates) + " |"
         )
-        negative = statistics.fmean(
-            (r["high"] < 0) if r["direction"] > 0 else (r["low"] > 0) for r in items
-        )
-        lines.append(f"| {scale} | {len(items)} | {positive:.1%} | {negative:.1%} |")
     return "\n".join(lines)
 
 

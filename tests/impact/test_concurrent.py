@@ -4,13 +4,15 @@ people at about the same time, is removed before this programme's effect is isol
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 
 from learnledger.impact.concurrent import MIN_TRAINED, adjust_for_concurrent
-from learnledger.impact.did import staggered_did
+from learnledger.impact.concurrent_influence import profile_operator
+from learnledger.impact.did import event_time_effects, staggered_did
 from learnledger.impact.panel import NEVER_TREATED, Panel
 from learnledger.impact.service import ImpactRequest, run_impact
 from learnledger.storage import Engine
@@ -56,6 +58,50 @@ def test_another_programmes_effect_is_not_attributed_to_this_one() -> None:
     assert abs(np.mean(errors_joint)) < 0.3
     assert covered_plain <= 2
     assert covered_joint >= 10
+
+
+def test_the_profile_operator_is_the_event_study_as_a_linear_map() -> None:
+    """The influence of removed effects rests on the event-time profile being linear in the
+    outcomes: the operator must give the same profile, and its response to another
+    programme's profile must equal the profile of that programme's shift."""
+    panel, other = _two_programmes(3, own=0.0, other=5.0)
+    outcomes = panel.outcomes.copy()
+    outcomes[np.random.default_rng(1).random(outcomes.shape) < 0.05] = np.nan
+    panel = replace(panel, outcomes=outcomes)
+    for trend in ("none", "unit_linear"):
+        own = profile_operator(outcomes, panel.first_treated, trend=trend)
+        expected = event_time_effects(panel, trend=trend)
+        assert own.keys.tolist() == list(expected)
+        assert np.allclose(own.apply(outcomes), list(expected.values()), atol=1e-12)
+        theirs = profile_operator(outcomes, other, trend=trend)
+        shift_by = np.random.default_rng(2).normal(size=theirs.keys.size)
+        shift = np.zeros_like(outcomes)
+        rows, periods = np.nonzero(theirs.basis_index() >= 0)
+        shift[rows, periods] = shift_by[theirs.basis_index()[rows, periods]]
+        shifted = np.where(np.isfinite(outcomes), shift, np.nan)
+        response = own.response(theirs.basis_index(), theirs.keys.size)
+        assert np.allclose(own.apply(shifted), response @ shift_by, atol=1e-12)
+
+
+def test_the_interval_carries_the_uncertainty_of_the_removed_effects() -> None:
+    """Over many panels, the standard error with the removed effects' influence matches the
+    spread of the estimates; treating the removed effects as known understates it."""
+    estimates, with_removal, inputs_known = [], [], []
+    for seed in range(40):
+        panel, other = _two_programmes(seed, own=1.0, other=5.0)
+        joint = adjust_for_concurrent(panel, {"PRG-B": other})
+        estimate = staggered_did(
+            joint.panel, min_horizon=2, added_influence=joint.removal_influence(2)
+        )
+        estimates.append(estimate.effect)
+        with_removal.append(estimate.standard_error)
+        known = estimate.diagnostics["standard_error_inputs_known"]
+        assert isinstance(known, float)
+        inputs_known.append(known)
+    spread = float(np.std(estimates, ddof=1))
+    assert 0.8 < np.mean(with_removal) / spread < 1.25
+    assert np.mean(with_removal) > 1.05 * np.mean(inputs_known)
+    assert abs(np.mean(estimates) - 1.0) < 3 * spread / np.sqrt(40) + 0.1
 
 
 def test_this_programmes_own_effect_survives_the_adjustment() -> None:
@@ -126,6 +172,11 @@ def test_impact_runs_adjust_for_other_programmes_from_the_store(
     assert joint.estimates[0].interval.contains(0.0)  # adjusting is the default
     assert any("Estimated jointly with PRG-B" in note for note in joint.notes)
     assert joint.as_json()["other_programmes"] == "adjust"
+    did = joint.estimates[0]
+    # the removed effect's uncertainty widens the interval
+    known = did.diagnostics["standard_error_inputs_known"]
+    assert isinstance(known, float)
+    assert did.standard_error > known
 
 
 def test_a_programme_started_together_with_this_one_cannot_be_separated(

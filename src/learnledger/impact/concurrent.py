@@ -11,18 +11,21 @@ The programmes are estimated in turn, each on outcomes cleared of the others' cu
 (backfitting), for a few rounds, so a programme's estimate is not contaminated by this one's
 either. The analysed programme's estimate then comes from the cleared panel.
 
-The interval of the final estimate treats the subtracted effects as known; their own
-uncertainty is not carried into it (docs/validation.md reports the coverage this gives).
+The subtracted effects are estimates, and their uncertainty is carried into the final
+estimate's interval: `ConcurrentAdjustment.removal_influence` gives each unit's influence of
+the removed profiles on the estimate (`impact.concurrent_influence`), which
+`impact.did.staggered_did` adds to the estimate's own influence function.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 
+from learnledger.impact.concurrent_influence import profile_operator, removal_influence
 from learnledger.impact.did import ComparisonGroup, TrendAdjustment, event_time_effects
 from learnledger.impact.panel import NEVER_TREATED, Panel
 from learnledger.impact.panels import first_treated_periods
@@ -43,6 +46,40 @@ class ConcurrentAdjustment:
     panel: Panel
     profiles: dict[str, dict[int, float]]
     skipped: dict[str, str]
+    #: What the influence of the removed profiles needs: the panel's original outcomes, each
+    #: eligible programme's first treated periods (in backfitting order) and the settings.
+    original: np.ndarray | None = None
+    eligible: dict[str, np.ndarray] = field(default_factory=dict)
+    own_profile: dict[int, float] = field(default_factory=dict)
+    comparison: ComparisonGroup = "not_yet"
+    trend: TrendAdjustment = "none"
+
+    def removal_influence(self, min_horizon: int) -> np.ndarray | None:
+        """Per unit of the panel: the influence on this programme's average effect from
+        `min_horizon` periods on (as `impact.did.staggered_did` estimates it on `panel`) of
+        the removed profiles' estimation errors, to add to the estimate's own influence
+        function; None when nothing was removed."""
+        if not self.profiles or self.original is None:
+            return None
+        operator = profile_operator(
+            self.original, self.panel.first_treated, comparison=self.comparison, trend=self.trend
+        )
+        others = {
+            name: profile_operator(
+                self.original, starts, comparison=self.comparison, trend=self.trend
+            )
+            for name, starts in self.eligible.items()
+        }
+        everything = _subtract(self.panel.outcomes, self.panel.first_treated, self.own_profile)
+        return removal_influence(
+            self.original,
+            everything,
+            operator,
+            others,
+            list(self.eligible),
+            ROUNDS,
+            min_horizon,
+        )
 
     def notes(self) -> list[str]:
         """Plain-language notes for the report."""
@@ -51,7 +88,8 @@ class ConcurrentAdjustment:
             names = ", ".join(sorted(self.profiles))
             lines.append(
                 f"Estimated jointly with {names}: their effects on this outcome were estimated "
-                "and removed from their trained people's values first."
+                "and removed from their trained people's values first; the uncertainty of "
+                "those estimates is part of the difference-in-differences interval."
             )
         for programme, reason in sorted(self.skipped.items()):
             lines.append(f"Not adjusted for {programme}: {reason}")
@@ -122,7 +160,16 @@ def adjust_for_concurrent(
     cleared = panel.outcomes
     for programme, profile in used.items():
         cleared = _subtract(cleared, eligible[programme], profile)
-    return ConcurrentAdjustment(replace(panel, outcomes=cleared), used, skipped)
+    return ConcurrentAdjustment(
+        replace(panel, outcomes=cleared),
+        used,
+        skipped,
+        original=panel.outcomes,
+        eligible=eligible,
+        own_profile=own_profile,
+        comparison=comparison,
+        trend=trend,
+    )
 
 
 def _subtract(outcomes: np.ndarray, starts: np.ndarray, profile: Mapping[int, float]) -> np.ndarray:

@@ -68,6 +68,7 @@ def staggered_did(
     max_horizon: int | None = None,
     trend: TrendAdjustment = "none",
     level: float = 0.95,
+    added_influence: np.ndarray | None = None,
 ) -> EffectEstimate:
     """The average effect on the trained over the periods from `min_horizon` periods after
     training started (e.g. once a behaviour change has ramped up) to `max_horizon` when given,
@@ -75,6 +76,10 @@ def staggered_did(
     parallel trends. With `trend="unit_linear"` each person's own pre-training trend is
     removed first (parallel trends then need to hold only after those trends; the pre-trend
     test loses power, since the trends are fitted on the same periods).
+
+    `added_influence` (one value per unit) is added to the average effect's influence function
+    before its standard error is taken: the influence of inputs that were themselves estimated
+    (other programmes' removed effects, `impact.concurrent`).
 
     Raises `ValidationError` when no cohort has both a period before training and a comparison
     group.
@@ -112,6 +117,11 @@ def staggered_did(
     event_times = np.array([c.event_time for c in cells])
     is_post = event_times >= min_horizon
     overall = _Aggregate(cells, point, influences, shares, starts, is_post)
+    known_inputs_error = overall.standard_error
+    if added_influence is not None:
+        if added_influence.shape != (n_units,):
+            raise ValidationError("added_influence", "needs one value per unit")
+        overall.influence = overall.influence + added_influence
     standard_error = overall.standard_error
 
     study, pre_test = _event_study(cells, point, influences, shares, starts, level, anticipation)
@@ -130,6 +140,9 @@ def staggered_did(
         "never_trained": int(never.sum()),
         **pre_test,
     }
+    if added_influence is not None:
+        # what the standard error would be if the estimated inputs were known exactly
+        diagnostics["standard_error_inputs_known"] = known_inputs_error
     pre_p = pre_test.get("pre_trend_p_value")
     if isinstance(pre_p, float) and pre_p < 0.05:
         warnings.append(
@@ -226,6 +239,23 @@ def _unit_slopes(window: np.ndarray) -> np.ndarray:
         slopes: np.ndarray = (dx * dy).sum(axis=1) / (dx * dx).sum(axis=1)
     slopes[counts < MIN_TREND_POINTS] = np.nan
     return slopes
+
+
+def unit_slope_weights(window: np.ndarray, periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """The weights that give `_unit_slopes(window)` as a weighted sum of each unit's values
+    (units x `periods`, zero outside the window and where unobserved), and which units have a
+    slope (at least `MIN_TREND_POINTS` observed periods)."""
+    observed = np.isfinite(window)
+    counts = observed.sum(axis=1)
+    x = np.broadcast_to(np.arange(window.shape[1], dtype=np.float64), window.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_mean = np.where(observed, x, 0.0).sum(axis=1) / counts
+        dx = np.where(observed, x - x_mean[:, None], 0.0)
+        weights = dx / (dx * dx).sum(axis=1)[:, None]
+    has_slope = counts >= MIN_TREND_POINTS
+    result = np.zeros((window.shape[0], periods))
+    result[:, : window.shape[1]] = np.where(has_slope[:, None], np.nan_to_num(weights), 0.0)
+    return result, has_slope
 
 
 class _Aggregate:

@@ -140,10 +140,13 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
     built = on_log_scale(in_levels) if request.scale == "log" else in_levels
     levels = in_levels.panel
     notes = _panel_notes(built)
+    removal: np.ndarray | None = None
     if request.other_programmes == "adjust":
         adjustment = _adjust_for_other_programmes(engine, request, built, exclude)
         built = replace(built, panel=adjustment.panel)
         notes.extend(adjustment.notes())
+        if "did" in request.methods:
+            removal = adjustment.removal_influence(request.from_month)
     if exclude:
         noun = "person" if len(exclude) == 1 else "people"
         notes.append(f"{len(exclude)} {noun} left out: no consent to analytics.")
@@ -172,7 +175,7 @@ def run_impact(engine: Engine, request: ImpactRequest) -> ImpactReport:
     skipped: dict[str, str] = {}
     for method in request.methods:
         try:
-            estimate = _estimate(method, built.panel, request)
+            estimate = _estimate(method, built.panel, request, removal)
         except LearnLedgerError as exc:
             skipped[method] = str(exc)
             continue
@@ -239,13 +242,18 @@ def _month_index(moment: date | datetime) -> int:
     return moment.year * 12 + moment.month
 
 
-def _estimate(method: Method, panel: Panel, request: ImpactRequest) -> EffectEstimate:
+def _estimate(
+    method: Method, panel: Panel, request: ImpactRequest, removal: np.ndarray | None
+) -> EffectEstimate:
+    """One method's estimate; `removal` is the difference-in-differences' added influence of
+    other programmes' removed effects (`impact.concurrent`)."""
     if method == "did":
         return staggered_did(
             panel,
             comparison=request.comparison,
             min_horizon=request.from_month,
             trend=request.trend,
+            added_influence=removal,
         )
     data = final_window_cross_section(panel, request.from_month)
     if method == "regression":
