@@ -106,12 +106,14 @@ class LinkRows:
             statement_id = stmt["id"].lower()
             context = stmt.get("context") or _EMPTY
             obj = stmt["object"]
-            agent_key = (
-                id(stmt["actor"]),
-                id(obj),
-                id(stmt.get("authority")),
-                *(id(context.get(key)) for key in _CONTEXT_AGENT_KEYS),
-            )
+            agent_key: tuple[int, ...] = (id(stmt["actor"]), id(obj), id(stmt.get("authority")))
+            if (
+                "instructor" in context
+                or "team" in context
+                or "contextAgents" in context
+                or "contextGroups" in context
+            ):
+                agent_key += tuple(id(context.get(key)) for key in _CONTEXT_AGENT_KEYS)
             agents = agents_of.get(agent_key)
             if agents is None:
                 agents = agents_of[agent_key] = list(agent_links(stmt))

@@ -99,7 +99,10 @@ def check_duration(value: object) -> None:
 
 def truncate_duration(value: str) -> str:
     """A valid duration with its seconds truncated to 0.01 s (``PT0.12567S`` -> ``PT0.12S``)."""
-    if value[-1] != "S" or ("." not in value and "," not in value):
+    if value[-1] != "S":
+        return value
+    separator = max(value.rfind("."), value.rfind(","))
+    if separator == -1 or len(value) - separator - 2 <= 2:  # no more than two fraction digits
         return value
     return _FINE_SECONDS.sub(r"\1S", value)
 
