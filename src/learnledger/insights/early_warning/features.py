@@ -16,6 +16,7 @@ by person and the assessment's course when that is empty.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,7 +63,8 @@ known AS (
     WHERE en.enrolled_on < en.cutoff AND en.cutoff >= en.anchor {scope}
 ),
 horizon AS (
-    SELECT enrolment_id, person_id, course_id, registration, MAX(cutoff) AS horizon
+    SELECT enrolment_id, person_id, course_id, registration,
+           CAST(MAX(cutoff) AS TIMESTAMP WITH TIME ZONE) AS horizon
     FROM known GROUP BY enrolment_id, person_id, course_id, registration
 ),
 course_activities AS (
@@ -80,7 +82,7 @@ linked AS (
     SELECT h.enrolment_id, h.course_id, l.event_id, l.activity_id, l.interactions,
            l."timestamp"
     FROM horizon h JOIN learning_events l ON l.registration = h.registration
-    WHERE CAST(l."timestamp" AS DATE) < h.horizon
+    WHERE l."timestamp" < h.horizon
     UNION ALL
     SELECT DISTINCT h.enrolment_id, h.course_id, l.event_id, l.activity_id, l.interactions,
            l."timestamp"
@@ -88,7 +90,7 @@ linked AS (
     JOIN learning_events l ON l.person_id = h.person_id AND l.registration IS NULL
     JOIN course_activities ca ON ca.course_id = h.course_id
          AND (ca.activity_id = l.activity_id OR ca.activity_id = l.parent_activity_id)
-    WHERE CAST(l."timestamp" AS DATE) < h.horizon
+    WHERE l."timestamp" < h.horizon
 ),
 ev AS (
     SELECT x.enrolment_id, x.activity_id, CAST(x."timestamp" AS DATE) AS day,
@@ -97,19 +99,14 @@ ev AS (
     FROM linked x
     LEFT JOIN home_pages hp ON hp.course_id = x.course_id AND hp.activity_id = x.activity_id
 ),
-daily_activity AS (
-    SELECT enrolment_id, day, activity_id, SUM(n) AS n, COUNT(*) AS events,
-           SUM(beyond_home) AS beyond_home
-    FROM ev GROUP BY enrolment_id, day, activity_id
-),
 daily AS (
-    SELECT enrolment_id, day, SUM(n) AS n, SUM(events) AS events,
+    SELECT enrolment_id, day, SUM(n) AS n, COUNT(*) AS events,
            SUM(beyond_home) AS beyond_home
-    FROM daily_activity GROUP BY enrolment_id, day
+    FROM ev GROUP BY enrolment_id, day
 ),
 first_use AS (
     SELECT enrolment_id, activity_id, MIN(day) AS day
-    FROM daily_activity GROUP BY enrolment_id, activity_id
+    FROM ev GROUP BY enrolment_id, activity_id
 ),
 activity AS (
     SELECT k.enrolment_id, k.cutoff,
@@ -429,6 +426,20 @@ def _scope_sql(scope: Scope) -> tuple[str, list[object]]:
             parts.append(f"en.{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     return "".join(f" AND {p}" for p in parts), params
+
+
+def scope_digest(engine: Engine, scope: Scope | None = None) -> str:
+    """A digest of the enrolments `scope` selects now. The features of a cut-off depend on the
+    scope only through this set (it narrows the enrolments scored and their peers; history and
+    earlier enrolments are read unscoped), so it identifies a scope for a cache of scores."""
+    scope_sql, params = _scope_sql(scope or Scope())
+    table = engine.fetch_arrow(
+        "SELECT en.enrolment_id FROM (SELECT enrolment_id, person_id, course_id "
+        f"FROM enrolments) en WHERE 1 = 1{scope_sql}",
+        params,
+    )
+    ids = sorted(str(e) for e in table.column("enrolment_id").to_pylist())
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
 
 def feature_sql(
