@@ -64,7 +64,8 @@ known AS (
 ),
 horizon AS (
     SELECT enrolment_id, person_id, course_id, registration,
-           CAST(MAX(cutoff) AS TIMESTAMP WITH TIME ZONE) AS horizon
+           CAST(MAX(cutoff) AS TIMESTAMP WITH TIME ZONE) AS horizon,
+           ROW_NUMBER() OVER (ORDER BY enrolment_id) AS eno
     FROM known GROUP BY enrolment_id, person_id, course_id, registration
 ),
 course_activities AS (
@@ -79,12 +80,12 @@ home_pages AS (
     SELECT DISTINCT course_id, activity_id FROM course_activities WHERE home = 1
 ),
 linked AS (
-    SELECT h.enrolment_id, h.course_id, l.event_id, l.activity_id, l.interactions,
+    SELECT h.eno, h.course_id, l.event_id, l.activity_id, l.interactions,
            l."timestamp"
     FROM horizon h JOIN learning_events l ON l.registration = h.registration
     WHERE l."timestamp" < h.horizon
     UNION ALL
-    SELECT DISTINCT h.enrolment_id, h.course_id, l.event_id, l.activity_id, l.interactions,
+    SELECT DISTINCT h.eno, h.course_id, l.event_id, l.activity_id, l.interactions,
            l."timestamp"
     FROM horizon h
     JOIN learning_events l ON l.person_id = h.person_id AND l.registration IS NULL
@@ -93,20 +94,22 @@ linked AS (
     WHERE l."timestamp" < h.horizon
 ),
 ev AS (
-    SELECT x.enrolment_id, x.activity_id, CAST(x."timestamp" AS DATE) AS day,
+    SELECT x.eno, x.activity_id, CAST(x."timestamp" AS DATE) AS day,
            COALESCE(x.interactions, 1) AS n,
            CASE WHEN hp.activity_id IS NULL THEN 1 ELSE 0 END AS beyond_home
     FROM linked x
     LEFT JOIN home_pages hp ON hp.course_id = x.course_id AND hp.activity_id = x.activity_id
 ),
 daily AS (
-    SELECT enrolment_id, day, SUM(n) AS n, COUNT(*) AS events,
-           SUM(beyond_home) AS beyond_home
-    FROM ev GROUP BY enrolment_id, day
+    SELECT eno, day, SUM(n) AS n, COUNT(*) AS events, SUM(beyond_home) AS beyond_home
+    FROM ev GROUP BY eno, day
 ),
 first_use AS (
-    SELECT enrolment_id, activity_id, MIN(day) AS day
-    FROM ev GROUP BY enrolment_id, activity_id
+    SELECT eno, activity_id, MIN(day) AS day FROM ev GROUP BY eno, activity_id
+),
+known_no AS (
+    SELECT k.enrolment_id, k.cutoff, k.anchor, h.eno
+    FROM known k JOIN horizon h ON h.enrolment_id = k.enrolment_id
 ),
 activity AS (
     SELECT k.enrolment_id, k.cutoff,
@@ -122,12 +125,12 @@ activity AS (
                AS interactions_prev_14,
            SUM(CASE WHEN d.day >= k.cutoff - 14 THEN 1 ELSE 0 END) AS active_days_last_14,
            SUM(d.beyond_home) AS events_beyond_home
-    FROM known k JOIN daily d ON d.enrolment_id = k.enrolment_id AND d.day < k.cutoff
+    FROM known_no k JOIN daily d ON d.eno = k.eno AND d.day < k.cutoff
     GROUP BY k.enrolment_id, k.cutoff
 ),
 used AS (
     SELECT k.enrolment_id, k.cutoff, COUNT(*) AS distinct_activities
-    FROM known k JOIN first_use f ON f.enrolment_id = k.enrolment_id AND f.day < k.cutoff
+    FROM known_no k JOIN first_use f ON f.eno = k.eno AND f.day < k.cutoff
     GROUP BY k.enrolment_id, k.cutoff
 ),
 res AS (
