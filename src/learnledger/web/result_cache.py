@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from learnledger.insights.early_warning.scoring import ScoreCache, new_score_cache
 from learnledger.metrics.versioned_cache import VersionedCache
 
 
@@ -14,4 +15,14 @@ def app_cache(state: Any, name: str) -> VersionedCache[Any]:
     if cache is None:
         cache = VersionedCache()
         setattr(state, name, cache)
+    return cache
+
+
+def risk_score_cache(state: Any) -> ScoreCache:
+    """The app's cache of early-warning scores (smaller than the page caches: one entry can
+    hold a row for every enrolment), created on first use."""
+    cache: ScoreCache | None = getattr(state, "risk_score_cache", None)
+    if cache is None:
+        cache = new_score_cache()
+        state.risk_score_cache = cache
     return cache

@@ -33,6 +33,7 @@ from learnledger.insights.early_warning.scoring import RiskRequest, enrolment_ri
 from learnledger.insights.early_warning.store import ModelStore
 from learnledger.insights.early_warning.summary import risk_summary
 from learnledger.web.rendering import json_response
+from learnledger.web.result_cache import risk_score_cache
 from learnledger.web.security import audit_request, guarded, guarded_actor
 
 
@@ -94,7 +95,9 @@ async def risk_scores(request: Request) -> Response:
         )
     )
     risk_request = _risk_request(request, scope, factors)
-    scores = await run_in_threadpool(enrolment_risks, engine, _keys(request), risk_request)
+    scores = await run_in_threadpool(
+        enrolment_risks, engine, _keys(request), risk_request, risk_score_cache(request.app.state)
+    )
     identified = shows_identities(actor)
     pseudonymiser: Pseudonymiser = request.app.state.pseudonymiser
     rows = []
@@ -143,6 +146,7 @@ async def risk_counts(request: Request) -> Response:
             _risk_request(request, scope, 0),
             threshold=settings.risk_alert_threshold,
             min_group_size=settings.min_group_size,
+            cache=risk_score_cache(request.app.state),
         )
     )
     return json_response(summary.as_json())

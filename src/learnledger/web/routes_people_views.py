@@ -32,6 +32,7 @@ from learnledger.identity.report import identity_report
 from learnledger.identity.rule_store import rules_in_force
 from learnledger.ingest.runs import list_runs
 from learnledger.insights.diagnostics.skill_gaps import person_skill_levels
+from learnledger.insights.early_warning.scoring import ScoreCache
 from learnledger.insights.early_warning.team_risk import open_enrolment_risks
 from learnledger.metrics.learner_view import learner_view
 from learnledger.metrics.team_view import TeamView, team_view
@@ -39,6 +40,7 @@ from learnledger.storage.engine import Engine
 from learnledger.web.charts import TipField, chart_spec
 from learnledger.web.lineage import freshness, query_filters, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
+from learnledger.web.result_cache import risk_score_cache
 from learnledger.web.security import audit_request, guarded, guarded_actor, signed_in
 
 
@@ -69,6 +71,7 @@ async def team(request: Request) -> Response:
             request.app.state.engine,
             settings,
             {m.person_id: m.name for m in view.members},
+            risk_score_cache(request.app.state),
         )
     )
     if only_at_risk:
@@ -98,7 +101,7 @@ async def team(request: Request) -> Response:
 
 
 def _named_risks(
-    engine: Engine, settings: Settings, names: dict[str, str | None]
+    engine: Engine, settings: Settings, names: dict[str, str | None], cache: ScoreCache
 ) -> list[dict[str, Any]]:
     """The early-warning scores of the team's open enrolments, with the people's names."""
     rows = open_enrolment_risks(
@@ -106,6 +109,7 @@ def _named_risks(
         load_key_ring(settings),
         sorted(names),
         analytics_opt_in=ANALYTICS in settings.consent_opt_in_purposes,
+        cache=cache,
     )
     return [{"name": names.get(row["person_id"]), **row} for row in rows]
 

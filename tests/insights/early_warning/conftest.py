@@ -13,7 +13,10 @@ import pytest
 
 from learnledger.config import Settings
 from learnledger.demo.lifecycle import DemoRequest, rebuild_demo
-from learnledger.governance.keys import load_key_ring
+from learnledger.governance.actors import cli_actor
+from learnledger.governance.audit import AuditLog
+from learnledger.governance.consent import record_consent
+from learnledger.governance.keys import KeyRing, load_key_ring
 from learnledger.ingest import MAPPINGS_DIR, DataSource, Importer, SourceRegistry
 from learnledger.insights.early_warning.training import TrainingRequest, train_models
 from learnledger.storage import Migrator, open_engine
@@ -55,6 +58,38 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Settings
         )
 
     return copy
+
+
+def rising_candidate(engine: Engine, risks: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+    """A scored enrolment whose risk extra activity could lower (the least risky above 0.3,
+    else the riskiest) and its (registration, person, day 0, course activity id)."""
+    target = min(
+        (r for r in risks.values() if r.probability > 0.3),
+        key=lambda r: r.probability,
+        default=max(risks.values(), key=lambda r: r.probability),
+    )
+    row = engine.fetch_one(
+        "SELECT e.registration, e.person_id, "
+        "COALESCE(co.start_date, CAST(e.enrolled_at AS DATE)), c.xapi_activity_id "
+        "FROM enrolments e JOIN courses c ON c.course_id = e.course_id "
+        "LEFT JOIN cohorts co ON co.cohort_id = e.cohort_id WHERE e.enrolment_id = ?",
+        [target.enrolment_id],
+    )
+    assert row is not None
+    return target, row
+
+
+def withdraw_analytics(engine: Engine, keys: KeyRing, person: str) -> None:
+    """Record that `person` withdrew analytics consent a minute ago."""
+    record_consent(
+        engine,
+        AuditLog(engine, keys),
+        cli_actor("tests"),
+        person_id=person,
+        purpose="analytics",
+        status="withdrawn",
+        recorded_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
+    )
 
 
 def demo_split(engine: Engine) -> dt.date:

@@ -11,7 +11,11 @@ import numpy as np
 import pyarrow.dataset as ds
 import pytest
 
-from learnledger.insights.early_warning.features import enrolment_features
+from learnledger.insights.early_warning.features import (
+    FeatureFrame,
+    enrolment_features,
+    features_at_days,
+)
 from learnledger.storage.engine import Engine
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "oulad"
@@ -37,7 +41,9 @@ def test_activity_and_assessment_features_match_the_raw_files(
 ) -> None:
     frame = enrolment_features(oulad_store, day)
     interactions: dict[str, float] = defaultdict(float)
+    last_7: dict[str, float] = defaultdict(float)
     days: dict[str, set[int]] = defaultdict(set)
+    sites: dict[str, set[int]] = defaultdict(set)
     for click in _clicks():
         date = int(click["date"])  # type: ignore[call-overload]
         if date < day:
@@ -47,7 +53,10 @@ def test_activity_and_assessment_features_match_the_raw_files(
                 int(click["id_student"]),  # type: ignore[call-overload]
             )
             interactions[key] += float(click["sum_click"])  # type: ignore[arg-type]
+            if date >= day - 7:
+                last_7[key] += float(click["sum_click"])  # type: ignore[arg-type]
             days[key].add(date)
+            sites[key].add(int(click["id_site"]))  # type: ignore[call-overload]
     module_of = {r["id_assessment"]: r for r in _rows("assessments.csv")}
     submissions: dict[str, int] = defaultdict(int)
     for result in _rows("studentAssessment.csv"):
@@ -65,6 +74,11 @@ def test_activity_and_assessment_features_match_the_raw_files(
         row = frame.take(np.array([i]))
         assert row.column("interactions")[0] == interactions.get(enrolment_id, 0.0), enrolment_id
         assert row.column("active_days")[0] == len(days.get(enrolment_id, set())), enrolment_id
+        assert row.column("distinct_activities")[0] == len(sites.get(enrolment_id, set()))
+        assert row.column("interactions_last_7")[0] == last_7.get(enrolment_id, 0.0)
+        last = max(days[enrolment_id]) if days.get(enrolment_id) else None
+        since = row.column("days_since_last_activity")[0]
+        assert np.isnan(since) if last is None else since == day - last, enrolment_id
         assert row.column("submissions")[0] == submissions.get(enrolment_id, 0), enrolment_id
         assert row.column("withdrawn_by_cutoff")[0] == (enrolment_id in withdrawn), enrolment_id
         assert row.column("day")[0] == day
@@ -88,3 +102,15 @@ def test_only_enrolments_registered_before_the_cutoff_are_scored(oulad_store: En
     at_start = set(enrolment_features(oulad_store, 0).enrolment_ids)
     assert not late & at_start
     assert len(at_start) == len(_rows("studentRegistration.csv")) - len(late)
+
+
+def test_all_cutoffs_in_one_query_equal_each_cutoff_on_its_own(oulad_store: Engine) -> None:
+    """The one-pass query over several days gives, row for row, what one query per day gives
+    (no cut-off sees another's events, results or peers)."""
+    days = (56, 0, 140, 28)
+    together = features_at_days(oulad_store, days)
+    alone = FeatureFrame.concat([enrolment_features(oulad_store, d) for d in days])
+    assert together.enrolment_ids == alone.enrolment_ids
+    assert together.days.tolist() == alone.days.tolist()
+    assert sorted(set(together.days.tolist())) == sorted(days)
+    np.testing.assert_allclose(together.matrix, alone.matrix, rtol=1e-12, equal_nan=True)

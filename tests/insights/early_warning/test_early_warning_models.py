@@ -12,9 +12,6 @@ import pytest
 
 from learnledger.config import Settings
 from learnledger.errors import NotFoundError
-from learnledger.governance.actors import cli_actor
-from learnledger.governance.audit import AuditLog
-from learnledger.governance.consent import record_consent
 from learnledger.governance.keys import KeyRing, load_key_ring
 from learnledger.insights.early_warning.card import card_markdown
 from learnledger.insights.early_warning.dataset import labelled_set
@@ -27,6 +24,8 @@ from learnledger.insights.early_warning.scoring import (
 from learnledger.insights.early_warning.store import ModelStore, TamperedModelError
 from learnledger.insights.early_warning.validation import validate
 from learnledger.storage import open_engine
+
+from .conftest import rising_candidate, withdraw_analytics
 
 DAYS = (0, 14, 28, 56)
 
@@ -139,19 +138,7 @@ def test_scores_follow_new_statements_without_retraining(
         request = RiskRequest(day=28, factors=0, open_only=False)
         first = {r.enrolment_id: r for r in enrolment_risks(engine, keys, request).rows}
         # An idle enrolment suddenly works every day of the 4 weeks before the cut-off.
-        target = min(
-            (r for r in first.values() if r.probability > 0.3),
-            key=lambda r: r.probability,
-            default=max(first.values(), key=lambda r: r.probability),
-        )
-        row = engine.fetch_one(
-            "SELECT e.registration, e.person_id, "
-            "COALESCE(co.start_date, CAST(e.enrolled_at AS DATE)), c.xapi_activity_id "
-            "FROM enrolments e JOIN courses c ON c.course_id = e.course_id "
-            "LEFT JOIN cohorts co ON co.cohort_id = e.cohort_id WHERE e.enrolment_id = ?",
-            [target.enrolment_id],
-        )
-        assert row is not None
+        target, row = rising_candidate(engine, first)
         registration, person, anchor, activity = row
         moments = [
             dt.datetime.combine(anchor + dt.timedelta(days=d), dt.time(12), tzinfo=dt.UTC)
@@ -191,15 +178,7 @@ def test_people_who_withdrew_analytics_consent_are_not_scored(
         scope = analytics_scope(Scope())
         before = enrolment_risks(engine, keys, RiskRequest(day=28, scope=scope, factors=0))
         person = before.rows[0].person_id
-        record_consent(
-            engine,
-            AuditLog(engine, keys),
-            cli_actor("tests"),
-            person_id=person,
-            purpose="analytics",
-            status="withdrawn",
-            recorded_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
-        )
+        withdraw_analytics(engine, keys, person)
         after = enrolment_risks(
             engine, keys, RiskRequest(day=28, scope=analytics_scope(Scope()), factors=0)
         )

@@ -17,7 +17,7 @@ from learnledger.errors import ValidationError
 from learnledger.insights.early_warning.features import (
     FeatureFrame,
     Scope,
-    enrolment_features,
+    features_at_days,
 )
 from learnledger.insights.early_warning.targets import Outcomes, completion_outcomes
 from learnledger.storage.engine import Engine
@@ -51,16 +51,14 @@ def labelled_set(
     progress: Progress | None = None,
     outcomes: Outcomes | None = None,
 ) -> LabelledSet:
-    """Features at each of `days` for every enrolment with a known completion outcome."""
+    """Features at each of `days` (one query for all) for every enrolment with a known
+    completion outcome."""
     outcomes = outcomes or completion_outcomes(engine)
-    frames = []
-    for i, day in enumerate(days):
-        if progress:
-            progress(f"features at day {day}", i, len(days))
-        frames.append(enrolment_features(engine, day, scope or Scope()))
     if progress:
-        progress("features", len(days), len(days))
-    frame = FeatureFrame.concat(frames)
+        progress(f"features at days {', '.join(str(d) for d in days)}", 0, 1)
+    frame = features_at_days(engine, days, scope or Scope())
+    if progress:
+        progress("features", 1, 1)
     labels = outcomes.for_frame(frame)
     known = ~np.isnan(labels)
     frame = frame.take(known)

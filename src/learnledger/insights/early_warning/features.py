@@ -16,6 +16,7 @@ by person and the assessment's course when that is empty.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,11 +56,17 @@ WITH en AS (
     LEFT JOIN cohorts co ON co.cohort_id = e.cohort_id
 ),
 at_cutoff AS (
-    SELECT en.*, {cutoff} AS cutoff FROM en
+    {at_cutoff}
 ),
 known AS (
     SELECT * FROM at_cutoff en
     WHERE en.enrolled_on < en.cutoff AND en.cutoff >= en.anchor {scope}
+),
+horizon AS (
+    SELECT enrolment_id, person_id, course_id, registration,
+           CAST(MAX(cutoff) AS TIMESTAMP WITH TIME ZONE) AS horizon,
+           ROW_NUMBER() OVER (ORDER BY enrolment_id) AS eno
+    FROM known GROUP BY enrolment_id, person_id, course_id, registration
 ),
 course_activities AS (
     SELECT course_id, xapi_activity_id AS activity_id, 1 AS home FROM courses
@@ -73,43 +80,58 @@ home_pages AS (
     SELECT DISTINCT course_id, activity_id FROM course_activities WHERE home = 1
 ),
 linked AS (
-    SELECT k.enrolment_id, k.anchor, k.cutoff, k.course_id, l.event_id, l.activity_id,
-           l.interactions, l."timestamp"
-    FROM known k JOIN learning_events l ON l.registration = k.registration
-    WHERE CAST(l."timestamp" AS DATE) < k.cutoff
+    SELECT h.eno, h.course_id, l.event_id, l.activity_id, l.interactions,
+           l."timestamp"
+    FROM horizon h JOIN learning_events l ON l.registration = h.registration
+    WHERE l."timestamp" < h.horizon
     UNION ALL
-    SELECT DISTINCT k.enrolment_id, k.anchor, k.cutoff, k.course_id, l.event_id,
-           l.activity_id, l.interactions, l."timestamp"
-    FROM known k
-    JOIN learning_events l ON l.person_id = k.person_id AND l.registration IS NULL
-    JOIN course_activities ca ON ca.course_id = k.course_id
+    SELECT DISTINCT h.eno, h.course_id, l.event_id, l.activity_id, l.interactions,
+           l."timestamp"
+    FROM horizon h
+    JOIN learning_events l ON l.person_id = h.person_id AND l.registration IS NULL
+    JOIN course_activities ca ON ca.course_id = h.course_id
          AND (ca.activity_id = l.activity_id OR ca.activity_id = l.parent_activity_id)
-    WHERE CAST(l."timestamp" AS DATE) < k.cutoff
+    WHERE l."timestamp" < h.horizon
 ),
 ev AS (
-    SELECT x.enrolment_id, x.anchor, x.cutoff, x.course_id, x.activity_id,
-           CAST(x."timestamp" AS DATE) AS day, COALESCE(x.interactions, 1) AS n,
-           CASE WHEN hp.activity_id IS NULL THEN 0 ELSE 1 END AS home
+    SELECT x.eno, x.activity_id, CAST(x."timestamp" AS DATE) AS day,
+           COALESCE(x.interactions, 1) AS n,
+           CASE WHEN hp.activity_id IS NULL THEN 1 ELSE 0 END AS beyond_home
     FROM linked x
     LEFT JOIN home_pages hp ON hp.course_id = x.course_id AND hp.activity_id = x.activity_id
 ),
+daily AS (
+    SELECT eno, day, SUM(n) AS n, COUNT(*) AS events, SUM(beyond_home) AS beyond_home
+    FROM ev GROUP BY eno, day
+),
+first_use AS (
+    SELECT eno, activity_id, MIN(day) AS day FROM ev GROUP BY eno, activity_id
+),
+known_no AS (
+    SELECT k.enrolment_id, k.cutoff, k.anchor, h.eno
+    FROM known k JOIN horizon h ON h.enrolment_id = k.enrolment_id
+),
 activity AS (
-    SELECT enrolment_id,
-           SUM(n) AS interactions,
-           COUNT(*) AS events,
-           COUNT(DISTINCT day) AS active_days,
-           COUNT(DISTINCT activity_id) AS distinct_activities,
-           MAX(day) AS last_day,
-           MIN(day) AS first_day,
-           SUM(CASE WHEN day < anchor THEN n ELSE 0 END) AS interactions_before_start,
-           SUM(CASE WHEN day >= cutoff - 7 THEN n ELSE 0 END) AS interactions_last_7,
-           SUM(CASE WHEN day >= cutoff - 14 THEN n ELSE 0 END) AS interactions_last_14,
-           SUM(CASE WHEN day >= cutoff - 28 AND day < cutoff - 14 THEN n ELSE 0 END)
+    SELECT k.enrolment_id, k.cutoff,
+           SUM(d.n) AS interactions,
+           SUM(d.events) AS events,
+           COUNT(*) AS active_days,
+           MAX(d.day) AS last_day,
+           MIN(d.day) AS first_day,
+           SUM(CASE WHEN d.day < k.anchor THEN d.n ELSE 0 END) AS interactions_before_start,
+           SUM(CASE WHEN d.day >= k.cutoff - 7 THEN d.n ELSE 0 END) AS interactions_last_7,
+           SUM(CASE WHEN d.day >= k.cutoff - 14 THEN d.n ELSE 0 END) AS interactions_last_14,
+           SUM(CASE WHEN d.day >= k.cutoff - 28 AND d.day < k.cutoff - 14 THEN d.n ELSE 0 END)
                AS interactions_prev_14,
-           COUNT(DISTINCT CASE WHEN day >= cutoff - 14 THEN day END) AS active_days_last_14,
-           SUM(CASE WHEN home = 0 THEN 1 ELSE 0 END) AS events_beyond_home
-    FROM ev
-    GROUP BY enrolment_id
+           SUM(CASE WHEN d.day >= k.cutoff - 14 THEN 1 ELSE 0 END) AS active_days_last_14,
+           SUM(d.beyond_home) AS events_beyond_home
+    FROM known_no k JOIN daily d ON d.eno = k.eno AND d.day < k.cutoff
+    GROUP BY k.enrolment_id, k.cutoff
+),
+used AS (
+    SELECT k.enrolment_id, k.cutoff, COUNT(*) AS distinct_activities
+    FROM known_no k JOIN first_use f ON f.eno = k.eno AND f.day < k.cutoff
+    GROUP BY k.enrolment_id, k.cutoff
 ),
 res AS (
     SELECT {result_columns}
@@ -125,7 +147,7 @@ res AS (
     WHERE CAST(r.taken_at AS DATE) < k.cutoff
 ),
 scores AS (
-    SELECT enrolment_id,
+    SELECT enrolment_id, cutoff,
            COUNT(*) AS submissions,
            COUNT(DISTINCT assessment_id) AS assessments_taken,
            AVG(score_pct) AS mean_score,
@@ -134,7 +156,7 @@ scores AS (
            SUM(CASE WHEN passed THEN 0 WHEN passed IS NULL THEN 0 ELSE 1 END) AS failed_attempts,
            MAX(day) AS last_submission
     FROM res
-    GROUP BY enrolment_id
+    GROUP BY enrolment_id, cutoff
 ),
 peers AS (
     SELECT course_id, cutoff, COUNT(*) AS people FROM known GROUP BY course_id, cutoff
@@ -150,13 +172,14 @@ due AS (
     WHERE s.submitted * 2 >= p.people
 ),
 missed AS (
-    SELECT k.enrolment_id, COUNT(*) AS missed_assessments
+    SELECT k.enrolment_id, k.cutoff, COUNT(*) AS missed_assessments
     FROM known k
     JOIN due d ON d.course_id = k.course_id AND d.cutoff = k.cutoff
     WHERE NOT EXISTS (
         SELECT 1 FROM res r
-        WHERE r.enrolment_id = k.enrolment_id AND r.assessment_id = d.assessment_id)
-    GROUP BY k.enrolment_id
+        WHERE r.enrolment_id = k.enrolment_id AND r.cutoff = k.cutoff
+          AND r.assessment_id = d.assessment_id)
+    GROUP BY k.enrolment_id, k.cutoff
 ),
 history_groups AS (
     SELECT DISTINCT c.programme_id, k.course_id, k.cutoff
@@ -175,7 +198,7 @@ history AS (
     GROUP BY g.course_id, g.cutoff
 ),
 prior AS (
-    SELECT k.enrolment_id,
+    SELECT k.enrolment_id, k.cutoff,
            COUNT(*) AS prior_enrolments,
            SUM(CASE WHEN p.status IN ({not_completed})
                      AND COALESCE(p.withdrawn_on, p.completed_on, p.due_date) < k.cutoff
@@ -184,7 +207,7 @@ prior AS (
     FROM known k
     JOIN en p ON p.person_id = k.person_id AND p.enrolment_id <> k.enrolment_id
          AND p.anchor < k.anchor AND p.enrolled_on < k.cutoff
-    GROUP BY k.enrolment_id
+    GROUP BY k.enrolment_id, k.cutoff
 )
 SELECT k.enrolment_id, k.person_id, k.course_id, k.anchor, k.cutoff,
        k.cutoff - k.anchor AS day,
@@ -194,7 +217,7 @@ SELECT k.enrolment_id, k.person_id, k.course_id, k.anchor, k.cutoff,
        COALESCE(a.interactions, 0) AS interactions,
        COALESCE(a.events, 0) AS events,
        COALESCE(a.active_days, 0) AS active_days,
-       COALESCE(a.distinct_activities, 0) AS distinct_activities,
+       COALESCE(u.distinct_activities, 0) AS distinct_activities,
        k.cutoff - a.last_day AS days_since_last_activity,
        k.cutoff - a.first_day AS days_since_first_activity,
        COALESCE(a.interactions_before_start, 0) AS interactions_before_start,
@@ -214,12 +237,13 @@ SELECT k.enrolment_id, k.person_id, k.course_id, k.anchor, k.cutoff,
        COALESCE(p.prior_completed, 0) AS prior_completed,
        h.rate AS programme_not_completed_rate
 FROM known k
-LEFT JOIN activity a ON a.enrolment_id = k.enrolment_id
-LEFT JOIN scores s ON s.enrolment_id = k.enrolment_id
-LEFT JOIN missed m ON m.enrolment_id = k.enrolment_id
-LEFT JOIN prior p ON p.enrolment_id = k.enrolment_id
+LEFT JOIN activity a ON a.enrolment_id = k.enrolment_id AND a.cutoff = k.cutoff
+LEFT JOIN used u ON u.enrolment_id = k.enrolment_id AND u.cutoff = k.cutoff
+LEFT JOIN scores s ON s.enrolment_id = k.enrolment_id AND s.cutoff = k.cutoff
+LEFT JOIN missed m ON m.enrolment_id = k.enrolment_id AND m.cutoff = k.cutoff
+LEFT JOIN prior p ON p.enrolment_id = k.enrolment_id AND p.cutoff = k.cutoff
 LEFT JOIN history h ON h.course_id = k.course_id AND h.cutoff = k.cutoff
-ORDER BY k.enrolment_id
+ORDER BY k.position, k.enrolment_id
 """
 
 #: Columns of the SQL result that identify a row rather than describe it.
@@ -407,12 +431,39 @@ def _scope_sql(scope: Scope) -> tuple[str, list[object]]:
     return "".join(f" AND {p}" for p in parts), params
 
 
-def feature_sql(scope: Scope | None = None, *, on_date: bool = False) -> tuple[str, list[object]]:
-    """The portable feature query for `scope` and its parameters after the cut-off parameter
-    (an integer day after each enrolment's day 0, or with `on_date` one calendar date)."""
+def scope_digest(engine: Engine, scope: Scope | None = None) -> str:
+    """A digest of the enrolments `scope` selects now. The features of a cut-off depend on the
+    scope only through this set (it narrows the enrolments scored and their peers; history and
+    earlier enrolments are read unscoped), so it identifies a scope for a cache of scores."""
     scope_sql, params = _scope_sql(scope or Scope())
+    table = engine.fetch_arrow(
+        "SELECT en.enrolment_id FROM (SELECT enrolment_id, person_id, course_id "
+        f"FROM enrolments) en WHERE 1 = 1{scope_sql}",
+        params,
+    )
+    ids = sorted(str(e) for e in table.column("enrolment_id").to_pylist())
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+
+
+def feature_sql(
+    scope: Scope | None = None, *, on_date: bool = False, days: int = 1
+) -> tuple[str, list[object]]:
+    """The portable feature query for `scope` and its parameters after the cut-off parameters:
+    `days` integer days after each enrolment's day 0 (rows ordered by the position of their
+    day, then by enrolment), or with `on_date` one calendar date."""
+    scope_sql, params = _scope_sql(scope or Scope())
+    if on_date:
+        at_cutoff = "SELECT en.*, CAST(? AS DATE) AS cutoff, 0 AS position FROM en"
+    else:
+        cutoffs = " UNION ALL ".join(
+            f"SELECT CAST(? AS INTEGER) AS d, {i} AS position" for i in range(max(days, 1))
+        )
+        at_cutoff = (
+            "SELECT en.*, en.anchor + c.d AS cutoff, c.position AS position "
+            f"FROM en CROSS JOIN ({cutoffs}) c"
+        )
     sql = _SQL.format(
-        cutoff="CAST(? AS DATE)" if on_date else "en.anchor + CAST(? AS INTEGER)",
+        at_cutoff=at_cutoff,
         scope=scope_sql,
         result_columns=_RESULT_COLUMNS,
         home_kinds=", ".join(f"'{k}'" for k in HOME_PAGE_KINDS),
@@ -424,8 +475,21 @@ def feature_sql(scope: Scope | None = None, *, on_date: bool = False) -> tuple[s
 def enrolment_features(engine: Engine, day: int, scope: Scope | None = None) -> FeatureFrame:
     """Features of every enrolment in `scope` at cut-off `day` after its day 0 (enrolled
     before the cut-off)."""
-    sql, params = feature_sql(scope)
-    return frame_from_arrow(engine.fetch_arrow(sql, [day, *params]))
+    return features_at_days(engine, (day,), scope)
+
+
+def features_at_days(
+    engine: Engine, days: Sequence[int], scope: Scope | None = None
+) -> FeatureFrame:
+    """Features of every enrolment in `scope` at each of the cut-off `days` (repeats ignored)
+    in one query: the events are read and summed per enrolment and day once, and every
+    cut-off's activity features come from those daily sums. Rows are ordered by day (in the
+    order given), then by enrolment, as if each day had been computed on its own."""
+    wanted = list(dict.fromkeys(int(d) for d in days))
+    if not wanted:
+        return FeatureFrame.concat([])
+    sql, params = feature_sql(scope, days=len(wanted))
+    return frame_from_arrow(engine.fetch_arrow(sql, [*wanted, *params]))
 
 
 def features_on(engine: Engine, on: dt.date, scope: Scope | None = None) -> FeatureFrame:

@@ -6,6 +6,12 @@ since the last activity of someone never active). Gradient boosting handles miss
 natively; the logistic regression imputes the median with a missing-value indicator, takes
 log(1 + x) of the count features (their scale spans five orders of magnitude on OULAD) and
 standardises, so it is the plain linear model a careful analyst would fit, not a straw man.
+
+Fits and predictions run on one OpenMP thread (`MODEL_THREADS`). On OULAD-sized data (200,000
+rows, 35 features) a second thread saves little on an idle machine, while on a busy one the
+threads of scikit-learn's gradient boosting wait for each other at every split: the same
+300-iteration fit took 112 s of wall time with two threads and 10 s with one on the shared
+2-core machine (load average 10), with identical results (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from learnledger.insights.early_warning.features import FEATURES, FeatureFrame
 
@@ -32,6 +39,9 @@ class ModelKind(StrEnum):
 
 
 LEARNED = (ModelKind.GRADIENT_BOOSTING, ModelKind.LOGISTIC_REGRESSION)
+
+#: OpenMP / BLAS threads for fitting and predicting (see the module docstring).
+MODEL_THREADS = 1
 
 #: Days without a visit after which the Aspects rule flags a learner.
 ASPECTS_IDLE_DAYS = 7
@@ -103,7 +113,8 @@ def _log_counts(x: np.ndarray, columns: list[int]) -> np.ndarray:
 def fit(kind: ModelKind, frame: FeatureFrame, labels: np.ndarray, seed: int = 0) -> Classifier:
     """Fit a model of `kind` on the labelled rows of `frame`."""
     estimator = new_estimator(kind, seed, frame.names)
-    estimator.fit(frame.matrix, labels.astype(int))
+    with threadpool_limits(limits=MODEL_THREADS):
+        estimator.fit(frame.matrix, labels.astype(int))
     return estimator
 
 
@@ -111,7 +122,8 @@ def risk(estimator: Classifier, matrix: np.ndarray) -> np.ndarray:
     """Probability of the bad outcome for each row."""
     if not len(matrix):
         return np.zeros(0)
-    probabilities: np.ndarray = np.asarray(estimator.predict_proba(matrix))[:, 1]
+    with threadpool_limits(limits=MODEL_THREADS):
+        probabilities: np.ndarray = np.asarray(estimator.predict_proba(matrix))[:, 1]
     return probabilities.astype(np.float64)
 
 

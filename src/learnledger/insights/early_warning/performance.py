@@ -31,6 +31,7 @@ from learnledger.insights.early_warning.features import (
     FeatureFrame,
     Scope,
     enrolment_features,
+    features_at_days,
     features_on,
 )
 from learnledger.storage.engine import Engine
@@ -239,14 +240,18 @@ def performance_frame(
     scope: Scope | None = None,
     cases: tuple[list[Case], Observations] | None = None,
     on: dt.date | None = None,
+    learning: FeatureFrame | None = None,
 ) -> tuple[FeatureFrame, np.ndarray, list[dt.date]]:
     """Rows of every case whose enrolment is known at cut-off `day` (or calendar day `on`):
-    features, labels, day 0s."""
+    features, labels, day 0s. `learning`: the learning features at that cut-off, when the
+    caller has them already."""
     case_list, observations = cases or performance_cases(engine)
-    if day is None:
-        learning = features_on(engine, on or dt.date.today(), scope)
-    else:
-        learning = enrolment_features(engine, day, scope)
+    if learning is None:
+        learning = (
+            features_on(engine, on or dt.date.today(), scope)
+            if day is None
+            else enrolment_features(engine, day, scope)
+        )
     position = {e: i for i, e in enumerate(learning.enrolment_ids)}
     chosen = [c for c in case_list if c.enrolment_id in position]
     rows = np.array([position[c.enrolment_id] for c in chosen], dtype=int)
@@ -279,13 +284,15 @@ def performance_labelled_set(
 ) -> LabelledSet:
     """Performance-objective rows with a known outcome at each of `days`."""
     cases = performance_cases(engine)
+    learning = features_at_days(engine, days, scope)
     frames: list[FeatureFrame] = []
     labels: list[np.ndarray] = []
     anchors: list[dt.date] = []
     for i, day in enumerate(days):
         if progress:
             progress(f"performance features at day {day}", i, len(days))
-        frame, y, a = performance_frame(engine, day, scope, cases)
+        at_day = learning.take(learning.days == day)
+        frame, y, a = performance_frame(engine, day, scope, cases, learning=at_day)
         known = ~np.isnan(y)
         frames.append(frame.take(known))
         labels.append(y[known])

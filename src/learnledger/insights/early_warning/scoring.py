@@ -7,10 +7,16 @@ gradient-boosting model (or a named one) and returns the probability with the to
 New xAPI statements or imports change the features and so the next scores; the model is not
 retrained. When no model has been trained yet, the Open edX Aspects rule answers (a 0/1 flag,
 named as the method) so that an organisation without history still gets warnings.
+
+Given a `ScoreCache`, scores are kept under the data version (`metrics.data_version`: imports,
+new xAPI statements, consent decisions, newly trained models, ...), the cut-off date, the
+model, the request's options and the set of enrolments its scope selects now: a repeated
+request answers from memory, and the first request after new data computes afresh.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +32,13 @@ from learnledger.insights.early_warning.features import (
     Scope,
     enrolment_features,
     features_on,
+    scope_digest,
 )
 from learnledger.insights.early_warning.models import ModelKind, aspects_rule, risk
 from learnledger.insights.early_warning.performance import performance_frame
 from learnledger.insights.early_warning.store import ModelStore, StoredModel
+from learnledger.metrics.data_version import data_version
+from learnledger.metrics.versioned_cache import VersionedCache
 from learnledger.storage.engine import Engine
 
 
@@ -99,6 +108,18 @@ class RiskScores:
         }
 
 
+#: Scores kept per data version (see the module docstring).
+ScoreCache = VersionedCache["RiskScores"]
+
+#: Entries a score cache keeps: one holds every enrolment's row of a request.
+SCORE_CACHE_ENTRIES = 32
+
+
+def new_score_cache() -> ScoreCache:
+    """An empty score cache."""
+    return VersionedCache(max_entries=SCORE_CACHE_ENTRIES)
+
+
 def analytics_scope(scope: Scope, *, opt_in: bool = False, at: dt.datetime | None = None) -> Scope:
     """`scope` without the people excluded from analytics (consent) at `at` (default now)."""
     moment = at or dt.datetime.now(dt.UTC)
@@ -136,12 +157,38 @@ def load_model(
     return None if chosen is None else store.load(chosen)
 
 
-def enrolment_risks(engine: Engine, keys: KeyRing, request: RiskRequest) -> RiskScores:
-    """Risk of not completing for every enrolment in the request's scope, highest first.
+def enrolment_risks(
+    engine: Engine, keys: KeyRing, request: RiskRequest, cache: ScoreCache | None = None
+) -> RiskScores:
+    """Risk of not completing for every enrolment in the request's scope, highest first;
+    from `cache` when it holds the answer for the current data.
 
     Raises NotFoundError for an unknown `model_id` and TamperedModelError for a model whose
     signature does not match.
     """
+    if request.day is None and request.on is None:
+        request = dataclasses.replace(request, on=dt.date.today())
+    if cache is None:
+        return _compute_risks(engine, keys, request)
+    model_id = request.model_id or ModelStore(engine, keys).latest_id(
+        request.target, ModelKind.GRADIENT_BOOSTING.value
+    )
+    if model_id is not None:
+        request = dataclasses.replace(request, model_id=model_id)
+    key = (
+        data_version(engine),
+        request.target,
+        request.day,
+        request.on,
+        model_id,
+        request.factors,
+        request.open_only,
+        scope_digest(engine, request.scope),
+    )
+    return cache.get_or_build(key, lambda: _compute_risks(engine, keys, request))
+
+
+def _compute_risks(engine: Engine, keys: KeyRing, request: RiskRequest) -> RiskScores:
     model = load_model(engine, keys, request.model_id, request.target)
     if model is not None and model.target != request.target:
         raise ValidationError(

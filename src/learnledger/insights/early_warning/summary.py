@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from learnledger.governance.keys import KeyRing
-from learnledger.insights.early_warning.scoring import RiskRequest, enrolment_risks
+from learnledger.insights.early_warning.scoring import RiskRequest, ScoreCache, enrolment_risks
 from learnledger.metrics.privacy import ProtectedCell, protect, suppression_reason
 from learnledger.storage.engine import Engine
 
@@ -61,8 +61,10 @@ def risk_summary(
     *,
     threshold: float,
     min_group_size: int,
+    cache: ScoreCache | None = None,
 ) -> RiskSummary:
-    """At-risk counts by course for the request's scope (no person-level data leaves)."""
+    """At-risk counts by course for the request's scope (no person-level data leaves); scores
+    from `cache` when it holds them."""
     scores = enrolment_risks(
         engine,
         keys,
@@ -74,6 +76,7 @@ def risk_summary(
             factors=0,
             open_only=True,
         ),
+        cache,
     )
     people: dict[str, set[str]] = {}
     risky: dict[str, set[str]] = {}

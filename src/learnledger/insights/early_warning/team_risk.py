@@ -15,6 +15,7 @@ from learnledger.governance.keys import KeyRing
 from learnledger.insights.early_warning.features import Scope
 from learnledger.insights.early_warning.scoring import (
     RiskRequest,
+    ScoreCache,
     analytics_scope,
     enrolment_risks,
     load_model,
@@ -32,9 +33,11 @@ def open_enrolment_risks(
     *,
     analytics_opt_in: bool = False,
     on: dt.date | None = None,
+    cache: ScoreCache | None = None,
 ) -> list[dict[str, Any]]:
     """Rows (person_id, enrolment_id, course_id, day, risk_pct, model_id, factors), highest
-    risk first, for the open enrolments of `person_ids` on `on` (default today)."""
+    risk first, for the open enrolments of `person_ids` on `on` (default today); scores from
+    `cache` when it holds them."""
     if not person_ids:
         return []
     model = load_model(engine, keys, None)
@@ -45,6 +48,7 @@ def open_enrolment_risks(
         engine,
         keys,
         RiskRequest(on=on, scope=scope, model_id=model.model_id, factors=FACTORS),
+        cache,
     )
     return [
         {
