@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,9 +36,16 @@ columns:
   value: {from: v, min: 0}
 """
 HEADER = (
-    "| rows | runs | import s (median) | rows/s | same file again s | peak RSS MB (median) "
-    "| rejected |\n|---:|---:|---:|---:|---:|---:|---:|"
+    "| rows | runs | import s (median) | import CPU s (median) | rows/s | same file again s "
+    "| peak RSS MB (median) | rejected | load avg (1 min) before / after |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 )
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process so far, all threads (DuckDB's included), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def generate(path: Path, people: int, metrics: int, months: int) -> int:
@@ -86,9 +94,9 @@ def child(csv_path: str, url: str, mapping_path: str, people: int, metrics: int)
                 }
             ),
         )
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         report = Importer(engine).run(csv_path, mapping_path)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu
         start = time.perf_counter()
         again = Importer(engine).run(csv_path, mapping_path)
         again_seconds = time.perf_counter() - start
@@ -99,6 +107,7 @@ def child(csv_path: str, url: str, mapping_path: str, people: int, metrics: int)
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
                 "again_seconds": again_seconds,
                 "read": report.rows_read,
                 "inserted": report.counts.inserted,
@@ -128,7 +137,9 @@ def main() -> None:
         mapping_path = Path(tmp) / "perf_bench.yml"
         mapping_path.write_text(MAPPING, encoding="utf-8")
         seconds: list[float] = []
+        cpu: list[float] = []
         again: list[float] = []
+        load_before = os.getloadavg()[0]
         rss: list[float] = []
         rejected = 0
         for run in range(args.runs):
@@ -151,16 +162,19 @@ def main() -> None:
                 raise SystemExit(f"run {run} failed with status {status}")
             result = json.loads(output)
             seconds.append(result["seconds"])
+            cpu.append(result["cpu_seconds"])
             again.append(result["again_seconds"])
             rss.append(usage.ru_maxrss / 1024)
             rejected = result["rejected"]
             print(f"run {run}: {result} peak RSS {usage.ru_maxrss / 1024:.0f} MB", file=sys.stderr)
+        load_after = os.getloadavg()[0]
     median = statistics.median(seconds)
     if args.header:
         print(HEADER)
     print(
-        f"| {rows:,} | {args.runs} | {median:.1f} | {rows / median:,.0f} "
-        f"| {statistics.median(again):.1f} | {statistics.median(rss):.0f} | {rejected} |"
+        f"| {rows:,} | {args.runs} | {median:.1f} | {statistics.median(cpu):.1f} "
+        f"| {rows / median:,.0f} | {statistics.median(again):.1f} "
+        f"| {statistics.median(rss):.0f} | {rejected} | {load_before:.1f} / {load_after:.1f} |"
     )
 
 

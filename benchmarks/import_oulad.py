@@ -86,6 +86,7 @@ def child(data: str, url: str, again: bool) -> None:
                 "seconds": timings["import"],
                 "again_seconds": timings.get("again"),
                 "cpu_seconds": timings["import_cpu"],
+                "again_cpu_seconds": timings.get("again_cpu"),
                 "read": first.rows_read,
                 "events": events,
                 "rejected": first.rows_rejected,
@@ -121,6 +122,7 @@ def main() -> None:
             url = f"duckdb:///{Path(tmp) / f'run{run}.duckdb'}"
             mode = "once" if args.no_again else "again"
             command = [sys.executable, __file__, "--child", str(args.data), url, mode]
+            load_run = os.getloadavg()[0]
             process = subprocess.Popen(command, stdout=subprocess.PIPE)
             assert process.stdout is not None
             output = process.stdout.read()
@@ -135,7 +137,7 @@ def main() -> None:
             rss.append(usage.ru_maxrss / 1024)
             print(
                 f"run {run}: {result} peak RSS {usage.ru_maxrss / 1024:.0f} MB "
-                f"load {os.getloadavg()[0]:.1f}",
+                f"load (1 min) before {load_run:.1f}, after {os.getloadavg()[0]:.1f}",
                 file=sys.stderr,
             )
             Path(tmp, f"run{run}.duckdb").unlink(missing_ok=True)

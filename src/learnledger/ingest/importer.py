@@ -14,7 +14,7 @@ import getpass
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,8 @@ _MAX_REFERENCE_PASSES = 100
 _REINDEX_MIN_ROWS = 100_000
 #: Memory the private DuckDB of a dataset import may use before it spills to disk.
 _DATASET_MEMORY_LIMIT = "4GB"
+#: ... and while its typed rows are streamed into the store (the rest spills to disk).
+_DATASET_WRITE_MEMORY_LIMIT = "1GB"
 #: Rows per batch when accepted rows are streamed into the store.
 _STREAM_BATCH_ROWS = 500_000
 
@@ -455,7 +457,6 @@ class Importer:
                     source_table=sources.tables[i],
                     result_table=f"typed_{i}",
                     mapping_path=mapping.path,
-                    as_view=True,
                 )
             progress("checking references", 1 + len(parts), steps)
             rejections = self._check(con, parts, None)
@@ -489,6 +490,7 @@ class Importer:
                 con.unregister("__part_rejections")
                 con.register(f"rejected_rows_{i}", rejected.select(["row_number"]))
             report.rejected_by_reason = dict(sorted(by_reason.items()))
+            _release_sources(con, sources.tables)
             try:
                 with self._transaction():
                     for i, part in enumerate(parts):
@@ -584,6 +586,17 @@ class Importer:
                 self.record_run(report)
         except StorageError:  # the store itself is failing: the original error says more
             pass
+
+
+def _release_sources(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """Once checked and quarantined, a dataset's sources are not read again: drop them, and
+    lower the private DuckDB's memory limit so that the typed rows still to be written spill
+    to disk rather than share memory with the store's transaction."""
+    for table in tables:
+        con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+    # Only a bound on memory: when DuckDB cannot evict enough at once, the old limit stays.
+    with suppress(duckdb.Error):
+        con.execute(f"SET memory_limit = {literal(_DATASET_WRITE_MEMORY_LIMIT)}")
 
 
 def _silent(step: str, done: int, total: int) -> None:

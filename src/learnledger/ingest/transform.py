@@ -118,8 +118,10 @@ def coerce(
 ) -> None:
     """Create `result_table` with ``__row``, each mapped column typed, and its raw text.
 
-    With `as_view` it is a view, computed again by each query that reads it: for sources of
-    millions of rows, where a table of every raw and typed value would not fit in memory.
+    By default every value is computed once and kept: the rows are stored in the table
+    ``<result_table>__rows`` and `result_table` is a view over it. A text column's typed value
+    is its raw text, so it is stored once and the view names it twice. With `as_view` nothing
+    is stored: `result_table` is a view computed again by each query that reads it.
     """
     model = mapping.model
     # Two levels: the raw text of each column is computed once (inner), and the typed value
@@ -127,6 +129,7 @@ def coerce(
     # (a hash, a regexp) is not evaluated again for each use of it.
     raws = [f"src.{quote(ROW)}"]
     selects = [quote(ROW)]
+    aliases: list[str] = []
     for rule in mapping.columns:
         raw_name = quote(RAW_PREFIX + rule.target)
         raws.append(f"{raw_expression(rule)} AS {raw_name}")
@@ -142,19 +145,28 @@ def coerce(
             selects.append(f"{offset} AS {quote(OFFSET_PREFIX + rule.target)}")
             selects.append(f"{anchor} AS {quote(ANCHOR_PREFIX + rule.target)}")
             selects.append(anchor_raw)
+        elif ctype in (ColumnType.TEXT, ColumnType.JSON) and not as_view:
+            aliases.append(f"{raw_name} AS {quote(rule.target)}")  # typed text is the raw text
         else:
             typed = typed_expression(raw_name, ctype, rule.format)
             selects.append(f"{typed} AS {quote(rule.target)}")
         selects.append(raw_name)
-    sql = (
-        f"CREATE OR REPLACE TEMP {'VIEW' if as_view else 'TABLE'} {quote(result_table)} AS "
+    query = (
         f"SELECT {', '.join(selects)} FROM (SELECT {', '.join(raws)} "
         f"FROM {quote(source_table)} AS src)"
     )
     try:
-        con.execute(sql)
-        if as_view:  # a view is bound lazily: make a bad expr fail here, as a table would
+        if as_view:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(result_table)} AS {query}")
+            # A view is bound lazily: make a bad expr fail here, as a table would.
             con.execute(f"SELECT * FROM {quote(result_table)} LIMIT 0").fetchall()
+        else:
+            stored = quote(result_table + "__rows")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {stored} AS {query}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {quote(result_table)} AS "
+                f"SELECT {', '.join(['*', *aliases])} FROM {stored}"
+            )
     except duckdb.Error as exc:
         # Only `expr` columns can fail here (the rest is generated): find the one that does.
         rules = [*mapping.columns, *(r.days_after for r in mapping.columns if r.days_after)]
