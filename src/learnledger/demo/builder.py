@@ -71,9 +71,13 @@ STAGE_STATEMENTS = "Storing xAPI statements"
 STAGE_INDEXES = "Indexing xAPI statements"
 #: Statements per bulk-load chunk (two chunks are in memory at a time).
 LOAD_CHUNK = 100_000
-#: DuckDB's memory cap while the statements are loaded and indexed: the load is one
-#: transaction, which spills to disk over the cap instead of growing with the statements.
-LOAD_MEMORY = "1536MB"
+#: DuckDB's memory cap while the statements are loaded and indexed: over it, DuckDB spills
+#: to disk instead of growing with the statements.
+LOAD_MEMORY = "2GB"
+#: Statements per commit of the load: fewer commits cost less (each writes the log and a
+#: checkpoint), but what a transaction writes must fit under the cap when it commits
+#: (one transaction of 11 M statements did not fit in 1.5 GB).
+LOAD_COMMIT = 1_000_000
 _STREAM_RUNS = 10
 #: The garbage collector's thresholds while statements are rendered (see `_store_statements`).
 _STATEMENT_GC_THRESHOLDS = (200_000, 20, 100)
@@ -271,7 +275,9 @@ def _store_statements(
     total = renderer.total
     done = 0
     report(STAGE_STATEMENTS, 0, total)
-    loader = StatementBulkLoader(engine, authority=AUTHORITY, chunk_statements=LOAD_CHUNK)
+    loader = StatementBulkLoader(
+        engine, authority=AUTHORITY, chunk_statements=LOAD_CHUNK, commit_statements=LOAD_COMMIT
+    )
     # Millions of short-lived statement dicts trigger many collections; keep the collector
     # from re-scanning the (large, long-lived) generated data each time (and, in forked
     # workers, from touching its pages), and let it run far less often: the statements

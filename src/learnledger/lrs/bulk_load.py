@@ -15,7 +15,9 @@ queries for them as if they had been POSTed, but set-based:
   `commit_statements`). Each commit costs DuckDB a write of the log and a checkpoint: on
   1.1 M demo statements a commit per 100,000 took twice the CPU and wrote 2.7 times the
   bytes of one transaction, which, given a memory cap (`Engine.memory_budget`), spills what
-  it holds to disk instead of growing;
+  it holds to disk instead of growing. What one transaction wrote must still fit under the
+  cap when it commits (its new primary-key entries are merged then): 11 M statements did
+  not fit in 1.5 GB, so large loads commit every million or so;
 - validation is done once per statement *template*: a statement is validated in full when its
   shape (properties present, the verb, object and contextActivities objects it shares with
   earlier statements, the keys and value types of its context and result extensions) or its
