@@ -179,12 +179,12 @@ def supply_chart(result: WorkforceForecast) -> tuple[dict[str, Any] | None, int]
                 "field": "pair",
                 "type": "nominal",
                 "title": None,
-                "header": {"labelLimit": 300, "labelFontSize": 12},
+                "header": {"labelLimit": 230, "labelFontSize": 11},
             },
             "columns": 3,
             "resolve": {"scale": {"y": "independent"}},
             "spec": {
-                "width": 200,
+                "width": 230,
                 "height": 130,
                 "layer": [
                     {
@@ -201,7 +201,12 @@ def supply_chart(result: WorkforceForecast) -> tuple[dict[str, Any] | None, int]
                         "encoding": {
                             "x": x,
                             "y": {"field": "value", "type": "quantitative", "title": "people"},
-                            "color": {"field": "series", "type": "nominal", "title": None},
+                            "color": {
+                                "field": "series",
+                                "type": "nominal",
+                                "title": None,
+                                "legend": {"orient": "bottom", "labelLimit": 320},
+                            },
                             "strokeDash": {"field": "series", "type": "nominal", "title": None},
                         },
                     },
