@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Page
 
 from learnledger.config import Settings
-from learnledger.storage import open_engine
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +23,10 @@ def web_settings(small_demo_with_users: Callable[[], Settings]) -> Settings:
 def test_the_page_sorts_filters_and_explains_its_chart(
     page: Page,
     base_url: str,
-    web_settings: Settings,
+    as_of: str,
     browser_sign_in: Callable[[Page, str, str, str], None],
 ) -> None:
-    with open_engine(web_settings.database_url) as engine:
-        row = engine.fetch_one("SELECT max(rated_on) FROM proficiency_ratings")
-    assert row is not None
-    path = f"/workforce?as_of={row[0]}"
+    path = f"/workforce?as_of={as_of}"
     browser_sign_in(page, base_url, "analyst", path)
     assert page.locator("h1").inner_text() == "Workforce planning"
     assert page.locator("nav.main a[href='/workforce']").count() == 1
