@@ -175,6 +175,17 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
+def as_of(web_settings: Settings) -> str:
+    """The last rating day in the module's database (on the small demo, the last day of its
+    window; the demo's headcount plan starts the quarter after): a fixed forecast date."""
+    with open_engine(web_settings.database_url) as engine:
+        row = engine.fetch_one("SELECT max(rated_on) FROM proficiency_ratings")
+    assert row is not None
+    assert row[0] is not None, "no proficiency ratings in the database"
+    return str(row[0])
+
+
+@pytest.fixture(scope="module")
 def web_app_client(web_settings: Settings) -> Iterator[TestClient]:
     """One running app (anonymous client) for the module."""
     with TestClient(create_app(web_settings), base_url="https://testserver") as client:

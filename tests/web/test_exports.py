@@ -18,6 +18,7 @@ PAGES = [
     ("executive", "/executive?period=year"),
     ("analyst", "/programmes"),
     ("analyst", "/programmes/PRG-CONSULTATIVE-SELLING"),
+    ("analyst", "/workforce"),
     ("analyst", "/explore?metric=completion_rate&by=org_unit&period=quarter"),
     ("executive", "/metrics"),
     ("admin", "/team?org_unit=OU-SALES"),

@@ -21,15 +21,6 @@ def web_settings(small_demo_with_users: Callable[[], Settings]) -> Settings:
     return small_demo_with_users()
 
 
-@pytest.fixture(scope="module")
-def as_of(web_settings: Settings) -> str:
-    """The last day of the demo's window (the demo's plan starts the quarter after)."""
-    with open_engine(web_settings.database_url) as engine:
-        row = engine.fetch_one("SELECT max(rated_on) FROM proficiency_ratings")
-    assert row is not None
-    return str(row[0])
-
-
 def test_the_organisation_forecast_uses_the_demo_plan(
     sign_in: Callable[[str], TestClient], as_of: str
 ) -> None:

@@ -31,6 +31,7 @@ PAGES: list[tuple[str, str, set[str], dict[str, str]]] = [
         {"programme": FLAGSHIP, "treatment": "enrolled"},
     ),
     ("analyst", "/programmes", {"programmes"}, {}),
+    ("analyst", "/workforce?quarters=2", {"forecast", "supply", "offers"}, {"quarters": "2"}),
     (
         "admin",
         "/team?org_unit=OU-SALES",

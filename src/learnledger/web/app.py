@@ -36,6 +36,7 @@ from learnledger.web import (
     routes_insights_risk,
     routes_people_views,
     routes_programme,
+    routes_workforce,
 )
 from learnledger.web.cache_warmer import start_cache_warmer
 from learnledger.web.maturity_cache import MaturityCache
@@ -128,6 +129,7 @@ def app_routes() -> list[Route]:
         *routes_insights_diagnostics.ROUTES,
         *routes_insights_planning.ROUTES,
         *routes_insights_risk.ROUTES,
+        *routes_workforce.ROUTES,
     ]
 
 

@@ -245,6 +245,42 @@ REGISTRY: dict[str, dict[str, Lineage]] = {
             ("audit_events", "audit_chain_head"),
         ),
     },
+    "workforce": {
+        "forecast": Lineage(
+            "Per role, required skill and quarter: headcount at the quarter's end, people "
+            "meeting the required level now, people in training, expected supply with its "
+            "interval, the requirement (planned headcount, else the headcount), gap and "
+            "coverage.",
+            "current level = mean of the latest rating day's ratings; expected supply = sum "
+            "over the people in the role of 1 (meets the level) or P(complete) × P(level + "
+            "measured gain ≥ required) for training ending by the quarter's end; interval by "
+            "the normal approximation over independent people; gap = required − expected "
+            f"supply; {_SUPPRESSED}; {_CONSENT}",
+            (
+                "people",
+                "role_skill_requirements",
+                "proficiency_ratings",
+                "enrolments",
+                "assessment_items",
+                "headcount_plans",
+            ),
+        ),
+        "supply": Lineage(
+            "Expected supply per role and skill by quarter, with its interval, against the "
+            "planned headcount (or the headcount where the plan has no row).",
+            "as the forecast table; suppressed cells are not drawn; at most 12 role-skill "
+            "pairs, those with the largest gap in the last quarter shown",
+            ("people", "role_skill_requirements", "proficiency_ratings", "headcount_plans"),
+        ),
+        "offers": Lineage(
+            "The training the forecast counts, per skill it teaches: completion rate, median "
+            "duration and the measured gain in the skill.",
+            "completion rate = completed / (completed + failed + withdrawn); gain = first "
+            "rating after completion − last rating before enrolment; rates and gains measured "
+            "on fewer people than the minimum group size are not used",
+            ("enrolments", "assessment_items", "proficiency_ratings"),
+        ),
+    },
     "metrics": {
         "metrics": Lineage(
             "Every metric of the catalogue with its level, unit, direction, formula and segments.",

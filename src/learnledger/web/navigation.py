@@ -21,6 +21,7 @@ def nav_links(actor: Actor | None) -> list[dict[str, str]]:
         links.append({"href": "/explore", "label": "Explore"})
         links.append({"href": "/dashboard", "label": "My dashboard"})
         links.append({"href": "/metrics", "label": "Metric catalogue"})
+        links.append({"href": "/workforce", "label": "Workforce planning"})
     if actor.role in (Role.ADMIN, Role.MANAGER):
         links.append({"href": "/team", "label": "Team"})
     if actor.person_id is not None:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from learnledger.errors import PermissionDeniedError
 from learnledger.governance.access import AccessService, Capability, ScopeKind, require
 from learnledger.governance.actors import Actor
+from learnledger.insights.workforce import inputs
 from learnledger.insights.workforce.forecast import (
     ForecastRequest,
     WorkforceForecast,
@@ -52,6 +53,15 @@ def scoped_request(engine: Engine, actor: Actor, request: ForecastRequest) -> Fo
             skills &= request.skills
         return replace(request, skills=frozenset(skills), visible_offers=frozenset(programmes))
     return request
+
+
+def visible_requirements(
+    engine: Engine, actor: Actor, request: ForecastRequest
+) -> list[inputs.Requirement]:
+    """The role requirements `actor` may forecast (a programme owner: the skills their
+    programmes teach), for the choices of a page's filters."""
+    skills = scoped_request(engine, actor, replace(request, skills=None, role_id=None)).skills
+    return [r for r in inputs.requirements(engine) if skills is None or r.skill_id in skills]
 
 
 def forecast_for(engine: Engine, actor: Actor, request: ForecastRequest) -> WorkforceForecast:

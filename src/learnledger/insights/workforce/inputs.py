@@ -133,3 +133,24 @@ def subtree(parents: dict[str, str | None], root: str) -> set[str]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+#: The inputs the forecast needs, in the order to import them: (table, what it gives).
+INPUT_TABLES = (
+    ("role_skill_requirements", "the skills each role requires, at a level"),
+    ("proficiency_ratings", "people's current proficiency per skill"),
+    ("headcount_plans", "the planned headcount per role and quarter"),
+)
+
+
+def missing_inputs(engine: Engine) -> list[str]:
+    """The tables of `INPUT_TABLES` holding no row yet, in import order (people with a role
+    count as an input too: ``people.role_id``)."""
+    missing = [
+        table
+        for table, _ in INPUT_TABLES
+        if engine.fetch_one(f"SELECT 1 FROM {table} LIMIT 1") is None
+    ]
+    if engine.fetch_one("SELECT 1 FROM people WHERE role_id IS NOT NULL LIMIT 1") is None:
+        missing.insert(1 if "role_skill_requirements" in missing else 0, "people.role_id")
+    return missing
