@@ -23,6 +23,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from learnledger.config import Settings
+from learnledger.demo.users import ensure_demo_users
 from learnledger.governance.actors import Role
 from learnledger.governance.audit import AuditLog
 from learnledger.governance.keys import load_key_ring
@@ -32,6 +33,8 @@ from learnledger.web.app import create_app
 from learnledger.web.cache_warmer import warm_once
 
 PASSWORD = "benchmark password only"
+#: The demo's users, one per role; their scopes are copied to the benchmark users.
+DEMO_ROLES = frozenset({"admin", "analyst", "executive", "owner", "manager", "learner"})
 #: (role, page) pairs timed by default; pages missing from the app answer 404 and are skipped.
 PAGES = (
     ("executive", "/"),
@@ -45,6 +48,7 @@ PAGES = (
     ("manager", "/team"),
     ("learner", "/me"),
     ("admin", "/governance"),
+    ("analyst", "/workforce"),
     ("manager", "/api/people"),
     ("executive", "/api/metrics/completion_rate?by=programme&period=quarter"),
 )
@@ -56,8 +60,11 @@ def _bench_users(settings: Settings) -> None:
         Migrator(engine).migrate()
         directory = UserDirectory(engine, AuditLog(engine, load_key_ring(settings)))
         existing = {u.username: u for u in directory.list()}
+        if not existing.keys() & DEMO_ROLES:  # built by `build_demo`, not `learnledger demo`
+            ensure_demo_users(directory, PASSWORD)
+            existing = {u.username: u for u in directory.list()}
         for name, user in existing.items():
-            if name in {"admin", "analyst", "executive", "owner", "manager", "learner"}:
+            if name in DEMO_ROLES:
                 bench = f"bench-{name}"
                 if bench in existing:
                     directory.set_password(bench, PASSWORD, actor="cli:benchmark")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -184,3 +185,28 @@ def test_a_minimum_group_size_above_every_role_withholds_every_figure(
     assert strict_client.get(f"{PAGE}.svg?as_of={as_of}").status_code == 404
     exported = list(csv.DictReader(io.StringIO(strict_client.get(f"{PAGE}.csv").text)))
     assert all(r["expected_supply"] == "" for r in exported if r["suppressed"] == "True")
+
+
+def test_a_repeated_view_comes_from_the_cache_until_the_data_changes(
+    sign_in: Callable[[str], TestClient], as_of: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from learnledger.web import routes_workforce
+
+    computed: list[str] = []
+    real_forecast, real_version = routes_workforce.forecast_for, routes_workforce.data_version
+
+    def counting_forecast(engine: Any, actor: Any, wanted: Any) -> Any:
+        computed.append(actor.role.value)
+        return real_forecast(engine, actor, wanted)
+
+    monkeypatch.setattr(routes_workforce, "forecast_for", counting_forecast)
+    query = f"{PAGE}.json?as_of={as_of}&quarters=7"  # asked by no other test
+    first = sign_in("analyst").get(query).json()
+    again = sign_in("analyst").get(query).json()
+    assert again["tables"] == first["tables"]
+    assert computed == ["analyst"]
+    sign_in("manager").get(query)  # another scope is never served the analyst's forecast
+    assert computed == ["analyst", "manager"]
+    monkeypatch.setattr(routes_workforce, "data_version", lambda e: (*real_version(e), "new"))
+    sign_in("analyst").get(query)
+    assert computed == ["analyst", "manager", "analyst"]
