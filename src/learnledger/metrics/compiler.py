@@ -18,6 +18,7 @@ from typing import Any
 from learnledger.metrics.bases import BaseView
 from learnledger.metrics.definition import CURRENCY_PLACEHOLDER, Aggregate, Filter
 from learnledger.metrics.periods import Period
+from learnledger.metrics.summaries import SummarySpec
 
 _COMPARISONS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
@@ -71,6 +72,31 @@ def _aggregate_sql(agg: Aggregate, params: list[Any], currency: str) -> str:
     return f"{agg.function.upper()}({as_double})"
 
 
+def _summary_aggregate_sql(
+    agg: Aggregate, summary: SummarySpec, params: list[Any], currency: str
+) -> str:
+    """`agg` over the rows of `summary` (see `learnledger.metrics.summaries`)."""
+
+    def when(value: str) -> str:
+        # The filter's parameters are added at each use, in the order the text uses them.
+        conditions = [_filter_sql(f, params, currency) for f in agg.where]
+        condition = " AND ".join(conditions) if conditions else "1 = 1"
+        return f"CASE WHEN {condition} THEN {value} END"
+
+    if agg.measure is None:
+        return f"COALESCE(SUM({when(column('_rows'))}), 0)"
+    if agg.function == "count_distinct":
+        return f"COUNT(DISTINCT {when(column(agg.measure.text))})"
+    i = summary.measure_index(agg.measure)
+    if agg.function == "count":
+        return f"COALESCE(SUM({when(column(f'_n_{i}'))}), 0)"
+    if agg.function == "sum":
+        return f"COALESCE(SUM({when(column(f'_s_{i}'))}), 0)"
+    if agg.function == "avg":
+        return f"SUM({when(column(f'_s_{i}'))}) / NULLIF(SUM({when(column(f'_n_{i}'))}), 0)"
+    return f"{agg.function.upper()}({when(column(f'_{agg.function}_{i}'))})"
+
+
 def needs_people_column(base: BaseView, agg: Aggregate) -> bool:
     """Whether the query counts the people behind `agg` in a column of its own.
 
@@ -101,17 +127,24 @@ def compile_query(
     scope: Scope,
     currency: str,
     base_params: Sequence[Any] = (),
+    summary: SummarySpec | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
     its value and, when `needs_people_column`, its people count, in `aggregates` order.
-    `base_params` are the ``?`` parameters of ``base.sql`` itself (e.g. a consent filter)."""
+    `base_params` are the ``?`` parameters of ``base.sql`` itself (e.g. a consent filter).
+    With `summary`, ``base.sql`` selects the summary's rows (not the base view's) and each row
+    is placed in the period holding its first date (`Summaries.usable` made sure no period
+    boundary splits a summary row)."""
     params: list[Any] = list(base_params)
     spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
     for p in periods:
         params += [p.label, p.start.isoformat(), p.end.isoformat()]
     sql = [f"FROM ({base.sql}\n) b"]
     sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
-    if time is not None:
+    if summary is not None:
+        first = column("_first")
+        sql.append(f"ON {first} >= s.period_start AND {first} < s.period_end")
+    elif time is not None:
         sql.append(f"ON {column(time)} >= s.period_start AND {column(time)} < s.period_end")
     else:
         assert base.span is not None
@@ -152,7 +185,12 @@ def compile_query(
         *(f"CAST({column(c)} AS TEXT) AS split_{i}" for i, c in enumerate(grouping.splits)),
     ]
     for i, agg in enumerate(aggregates):
-        selected.append(f"{_aggregate_sql(agg, select_params, currency)} AS agg_{i}")
+        value = (
+            _aggregate_sql(agg, select_params, currency)
+            if summary is None
+            else _summary_aggregate_sql(agg, summary, select_params, currency)
+        )
+        selected.append(f"{value} AS agg_{i}")
         if base.person is not None and needs_people_column(base, agg):
             selected.append(f"{_people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
     group = ["s.period", *(column(c) for c in grouping.splits)]
