@@ -139,9 +139,7 @@ def run_metric(
     spine = list(dict.fromkeys([*reporting, *comparison.values()]))
     tree = OrgTree.load(engine) if _uses_org(request) else None
     scope, grouping = _scope_and_grouping(definition, request, tree)
-    values = _fetch(
-        engine, formula, spine, grouping, scope, context.currency, consent, summaries
-    )
+    values = _fetch(engine, formula, spine, grouping, scope, context.currency, consent, summaries)
     cells = _assemble(definition, formula, spine, values, context.min_group_size)
     if tree is not None and "org_unit" in request.filters:
         _hide_what_ancestors_hide(
