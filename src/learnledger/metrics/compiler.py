@@ -11,7 +11,7 @@ the same text; a Spark compiler would emit the same shape with its own type name
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,12 @@ def needs_people_column(base: BaseView, agg: Aggregate) -> bool:
     return not counts_people
 
 
+def counts_people(base: BaseView, agg: Aggregate, counted: Collection[str] | None) -> bool:
+    """Whether the query has a people column for `agg`: it `needs_people_column` and is among
+    `counted` (None: all)."""
+    return needs_people_column(base, agg) and (counted is None or agg.name in counted)
+
+
 def _people_sql(agg: Aggregate, person: str, params: list[Any], currency: str) -> str:
     conditions = [_filter_sql(f, params, currency) for f in agg.where]
     condition = " AND ".join(conditions) if conditions else "1 = 1"
@@ -128,13 +134,15 @@ def compile_query(
     currency: str,
     base_params: Sequence[Any] = (),
     summary: SummarySpec | None = None,
+    counted: Collection[str] | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
     its value and, when `needs_people_column`, its people count, in `aggregates` order.
     `base_params` are the ``?`` parameters of ``base.sql`` itself (e.g. a consent filter).
     With `summary`, ``base.sql`` selects the summary's rows (not the base view's) and each row
     is placed in the period holding its first date (`Summaries.usable` made sure no period
-    boundary splits a summary row)."""
+    boundary splits a summary row). `counted` names the aggregates whose people are counted
+    (default: every aggregate that `needs_people_column`; see `counts_people`)."""
     params: list[Any] = list(base_params)
     spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
     for p in periods:
@@ -191,7 +199,7 @@ def compile_query(
             else _summary_aggregate_sql(agg, summary, select_params, currency)
         )
         selected.append(f"{value} AS agg_{i}")
-        if base.person is not None and needs_people_column(base, agg):
+        if base.person is not None and counts_people(base, agg, counted):
             selected.append(f"{_people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
     group = ["s.period", *(column(c) for c in grouping.splits)]
     if key_sql != "CAST(NULL AS TEXT)":

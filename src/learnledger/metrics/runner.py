@@ -16,7 +16,7 @@ from learnledger.governance.consent import (
     exclusion_subquery,
 )
 from learnledger.metrics.bases import BASES, BaseView
-from learnledger.metrics.compiler import Grouping, Scope, compile_query, needs_people_column
+from learnledger.metrics.compiler import Grouping, Scope, compile_query, counts_people
 from learnledger.metrics.definition import Aggregate, Formula, MetricDefinition
 from learnledger.metrics.objectives import objective_statuses
 from learnledger.metrics.periods import (
@@ -371,7 +371,11 @@ def _fetch(
     consent: ExclusionQuery,
     summaries: Summaries | None = None,
 ) -> dict[_Key, dict[str, float | int | None]]:
-    """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``."""
+    """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``.
+
+    Only the people of the formula's `people` aggregate are counted: no other count is read.
+    """
+    counted = {formula.people} if formula.people is not None else set()
     groups: dict[tuple[str, str | None], list[Aggregate]] = defaultdict(list)
     for agg in formula.aggregates:
         base = BASES[agg.base]
@@ -406,6 +410,7 @@ def _fetch(
                 currency,
                 base_params,
                 summary,
+                counted,
             )
             for row in engine.fetch_all(sql, params):
                 period, cell = row[0], row[1]
@@ -415,9 +420,9 @@ def _fetch(
                 for agg in aggregates:
                     value = next(rest)
                     values[key][agg.name] = value
-                    if needs_people_column(base, agg):
+                    if counts_people(base, agg, counted):
                         values[key][f"{agg.name}@people"] = next(rest)
-                    elif base.person is not None:
+                    elif base.person is not None and agg.name in counted:
                         values[key][f"{agg.name}@people"] = value
     return values
 
