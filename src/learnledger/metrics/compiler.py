@@ -135,6 +135,7 @@ def compile_query(
     base_params: Sequence[Any] = (),
     summary: SummarySpec | None = None,
     counted: Collection[str] | None = None,
+    with_totals: bool = False,
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
     its value and, when `needs_people_column`, its people count, in `aggregates` order.
@@ -142,7 +143,9 @@ def compile_query(
     With `summary`, ``base.sql`` selects the summary's rows (not the base view's) and each row
     is placed in the period holding its first date (`Summaries.usable` made sure no period
     boundary splits a summary row). `counted` names the aggregates whose people are counted
-    (default: every aggregate that `needs_people_column`; see `counts_people`)."""
+    (default: every aggregate that `needs_people_column`; see `counts_people`).
+    `with_totals` (for a grouping with a segment) adds the totals per period and split in the
+    same scan (GROUPING SETS) and a last column, 1 on those rows and 0 on the segments'."""
     params: list[Any] = list(base_params)
     spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
     for p in periods:
@@ -202,14 +205,13 @@ def compile_query(
         if base.person is not None and counts_people(base, agg, counted):
             selected.append(f"{_people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
     group = ["s.period", *(column(c) for c in grouping.splits)]
+    grouped = ", ".join(group)
     if key_sql != "CAST(NULL AS TEXT)":
-        group.insert(1, key_sql)
-    text = (
-        "SELECT "
-        + ",\n       ".join(selected)
-        + "\n"
-        + "\n".join(sql)
-        + "\nGROUP BY "
-        + ", ".join(group)
-    )
+        segmented = ", ".join([group[0], key_sql, *group[1:]])
+        if with_totals:
+            selected.append(f"GROUPING({key_sql}) AS is_total")
+            grouped = f"GROUPING SETS (({grouped}), ({segmented}))"
+        else:
+            grouped = segmented
+    text = "SELECT " + ",\n       ".join(selected) + "\n" + "\n".join(sql) + "\nGROUP BY " + grouped
     return text, select_params + params

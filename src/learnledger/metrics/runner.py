@@ -385,11 +385,10 @@ def _fetch(
         plain = BASES[base_name]
         base_scope = Scope({plain.segments[s]: v for s, v in scope.items()})
         splits = tuple(plain.segments[s] for s in grouping.splits)
-        variants = [(True, Grouping(None, None, splits))]
+        # One query: the totals alone, or the segments with the totals (GROUPING SETS).
+        variant = Grouping(None, None, splits)
         if grouping.segment is not None:
-            column = plain.segments[grouping.segment]
-            org_map = grouping.org_map
-            variants.append((False, Grouping(column, org_map, splits)))
+            variant = Grouping(plain.segments[grouping.segment], grouping.org_map, splits)
         used = [*base_scope.columns, *splits]
         if grouping.segment is not None:
             used.append(plain.segments[grouping.segment])
@@ -399,31 +398,33 @@ def _fetch(
             else None
         )
         base, base_params = _consented(_summarised(plain, summary), consent)
-        for is_total, variant in variants:
-            sql, params = compile_query(
-                base,
-                aggregates,
-                time,
-                spine,
-                variant,
-                base_scope,
-                currency,
-                base_params,
-                summary,
-                counted,
-            )
-            for row in engine.fetch_all(sql, params):
-                period, cell = row[0], row[1]
-                split_values = tuple(row[2 : 2 + len(splits)])
-                key: _Key = (period, is_total, None if is_total else cell, split_values)
-                rest = iter(row[2 + len(splits) :])
-                for agg in aggregates:
-                    value = next(rest)
-                    values[key][agg.name] = value
-                    if counts_people(base, agg, counted):
-                        values[key][f"{agg.name}@people"] = next(rest)
-                    elif base.person is not None and agg.name in counted:
-                        values[key][f"{agg.name}@people"] = value
+        segmented = grouping.segment is not None
+        sql, params = compile_query(
+            base,
+            aggregates,
+            time,
+            spine,
+            variant,
+            base_scope,
+            currency,
+            base_params,
+            summary,
+            counted,
+            with_totals=segmented,
+        )
+        for row in engine.fetch_all(sql, params):
+            period, cell = row[0], row[1]
+            is_total = not segmented or bool(row[-1])
+            split_values = tuple(row[2 : 2 + len(splits)])
+            key: _Key = (period, is_total, None if is_total else cell, split_values)
+            rest = iter(row[2 + len(splits) :])
+            for agg in aggregates:
+                value = next(rest)
+                values[key][agg.name] = value
+                if counts_people(base, agg, counted):
+                    values[key][f"{agg.name}@people"] = next(rest)
+                elif base.person is not None and agg.name in counted:
+                    values[key][f"{agg.name}@people"] = value
     return values
 
 
