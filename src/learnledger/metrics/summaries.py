@@ -16,15 +16,19 @@ the month, or a date before or after all of that month's rows), so a summary row
 inside or wholly outside each period; otherwise it reads the base view as before.
 
 The summaries live in an in-memory database attached to the DuckDB instance
-(`SUMMARY_DATABASE`): derived data, never written to the database file, so no migration, no
-person-data classification and nothing left behind after an erasure. They are built on the
-first run after the data version (`learnledger.metrics.data_version`) changes, all at once,
-and dropped and rebuilt when it changes again: a stale summary is never read. PostgreSQL keeps
-the base-view path.
+(`SUMMARY_DATABASE` and a generation number): derived data, never written to the database
+file, so no migration and no person-data classification. They are built on the first run
+after the data version (`learnledger.metrics.data_version`) changes, all at once, and rebuilt
+when it changes again: a stale summary is never read. The previous generation stays attached
+(in memory, unread by new runs) until the next build, so a run that started on it can
+finish; after an erasure the erased person's rows are thus gone from disk at once and from
+memory after the next data change or restart. PostgreSQL
+keeps the base-view path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -60,11 +64,12 @@ class SummarySpec:
     time: str
     keys: tuple[str, ...]
     measures: tuple[Expression, ...]
+    database: str = SUMMARY_DATABASE
 
     @property
     def table(self) -> str:
         """The summary's qualified table name."""
-        return f"{SUMMARY_DATABASE}.main.{_quoted(self.base + '__' + self.time)}"
+        return f"{self.database}.main.{_quoted(self.base + '__' + self.time)}"
 
     def measure_index(self, measure: Expression) -> int | None:
         """The position of `measure` among the summary's measures, or None."""
@@ -174,6 +179,7 @@ class Summaries:
     version: tuple[Any, ...]
     by_base: dict[tuple[str, str], Summary]
     build_seconds: float
+    database: str
     reads: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -206,6 +212,7 @@ class Summaries:
 
 _BUILT: weakref.WeakKeyDictionary[Engine, Summaries] = weakref.WeakKeyDictionary()
 _BUILDING = threading.Lock()
+_GENERATION = [0]
 
 
 def supports_summaries(engine: Engine) -> bool:
@@ -229,7 +236,9 @@ def current_summaries(
         found = _BUILT.get(engine)
         if found is not None and found.version == version:
             return found
-        built = build_summaries(engine, definitions, version)
+        built = build_summaries(
+            engine, definitions, version, keep=found.database if found is not None else None
+        )
         _BUILT[engine] = built
         return built
 
@@ -238,20 +247,25 @@ def build_summaries(
     engine: Engine,
     definitions: Iterable[MetricDefinition] | None = None,
     version: tuple[Any, ...] | None = None,
+    keep: str | None = None,
 ) -> Summaries:
-    """Drop and build every summary for the current data (DuckDB only)."""
+    """Build every summary for the current data in a new attached database (DuckDB only),
+    detaching the older ones except `keep` (the generation runs may still be reading)."""
     if definitions is None:
         from learnledger.metrics.catalogue import builtin_definitions
 
         definitions = builtin_definitions()
     started = time.perf_counter()
     version = version if version is not None else data_version(engine)
-    attached = {row[0] for row in engine.fetch_all("SELECT database_name FROM duckdb_databases()")}
-    if SUMMARY_DATABASE in attached:
-        engine.execute(f"DETACH {SUMMARY_DATABASE}")
-    engine.execute(f"ATTACH ':memory:' AS {SUMMARY_DATABASE}")
+    _GENERATION[0] += 1
+    database = f"{SUMMARY_DATABASE}_{_GENERATION[0]}"
+    for row in engine.fetch_all("SELECT database_name FROM duckdb_databases()"):
+        if row[0].startswith(SUMMARY_DATABASE + "_") and row[0] != keep:
+            engine.execute(f"DETACH {row[0]}")
+    engine.execute(f"ATTACH ':memory:' AS {database}")
     by_base: dict[tuple[str, str], Summary] = {}
     for key, spec in summary_specs(definitions).items():
+        spec = dataclasses.replace(spec, database=database)
         engine.execute(spec.build_sql())
         months = {
             row[0]: (row[1], row[2])
@@ -262,4 +276,4 @@ def build_summaries(
         }
         count = engine.fetch_one(f"SELECT COUNT(*) FROM {spec.table}")
         by_base[key] = Summary(spec, months, int(count[0]) if count else 0)
-    return Summaries(version, by_base, time.perf_counter() - started)
+    return Summaries(version, by_base, time.perf_counter() - started, database)
