@@ -21,9 +21,9 @@ file, so no migration and no person-data classification. They are built on the f
 after the data version (`learnledger.metrics.data_version`) changes, all at once, and rebuilt
 when it changes again: a stale summary is never read. The previous generation stays attached
 (in memory, unread by new runs) until the next build, so a run that started on it can
-finish; after an erasure the erased person's rows are thus gone from disk at once and from
-memory after the next data change or restart. PostgreSQL
-keeps the base-view path.
+finish; after an erasure, the erased person's rows (never on disk) stay in that previous
+generation's memory until the next data change or a restart. PostgreSQL keeps the base-view
+path.
 """
 
 from __future__ import annotations
