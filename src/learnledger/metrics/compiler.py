@@ -11,6 +11,7 @@ the same text; a Spark compiler would emit the same shape with its own type name
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,6 +125,21 @@ def _people_sql(agg: Aggregate, person: str, params: list[Any], currency: str) -
     return f"COUNT(DISTINCT CASE WHEN {condition} THEN {column(person)} END)"
 
 
+def _period_condition(base: BaseView, time: str | None, summarised: bool) -> str:
+    """The ON clause placing rows in the periods of the spine (period_start, period_end)."""
+    if summarised:
+        first = column("_first")
+        return f"ON {first} >= s.period_start AND {first} < s.period_end"
+    if time is not None:
+        return f"ON {column(time)} >= s.period_start AND {column(time)} < s.period_end"
+    assert base.span is not None
+    start, end = (column(c) for c in base.span)
+    return (
+        f"ON ({start} IS NULL OR {start} < s.period_end) "
+        f"AND ({end} IS NULL OR {end} >= s.period_start)"
+    )
+
+
 def compile_query(
     base: BaseView,
     aggregates: Sequence[Aggregate],
@@ -136,6 +152,7 @@ def compile_query(
     summary: SummarySpec | None = None,
     counted: Collection[str] | None = None,
     with_totals: bool = False,
+    period_months: Sequence[tuple[str, dt.date]] = (),
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
     its value and, when `needs_people_column`, its people count, in `aggregates` order.
@@ -145,25 +162,24 @@ def compile_query(
     boundary splits a summary row). `counted` names the aggregates whose people are counted
     (default: every aggregate that `needs_people_column`; see `counts_people`).
     `with_totals` (for a grouping with a segment) adds the totals per period and split in the
-    same scan (GROUPING SETS) and a last column, 1 on those rows and 0 on the segments'."""
+    same scan (GROUPING SETS) and a last column, 1 on those rows and 0 on the segments'.
+    `period_months` (with `summary`: each period's label with each month whose summary rows
+    lie in it, `Summary.period_months`) joins the summary rows to periods on their month, an
+    equality join, instead of comparing dates."""
     params: list[Any] = list(base_params)
-    spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
-    for p in periods:
-        params += [p.label, p.start.isoformat(), p.end.isoformat()]
     sql = [f"FROM ({base.sql}\n) b"]
-    sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
-    if summary is not None:
-        first = column("_first")
-        sql.append(f"ON {first} >= s.period_start AND {first} < s.period_end")
-    elif time is not None:
-        sql.append(f"ON {column(time)} >= s.period_start AND {column(time)} < s.period_end")
+    if summary is not None and period_months:
+        pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE))" for _ in period_months)
+        for label, month in period_months:
+            params += [label, month.isoformat()]
+        sql.append(f"JOIN (VALUES {pairs}) AS s(period, period_month)")
+        sql.append(f"ON {column('_month')} = s.period_month")
     else:
-        assert base.span is not None
-        start, end = (column(c) for c in base.span)
-        sql.append(
-            f"ON ({start} IS NULL OR {start} < s.period_end) "
-            f"AND ({end} IS NULL OR {end} >= s.period_start)"
-        )
+        spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
+        for p in periods:
+            params += [p.label, p.start.isoformat(), p.end.isoformat()]
+        sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
+        sql.append(_period_condition(base, time, summary is not None))
     key_sql = "CAST(NULL AS TEXT)"
     if grouping.org_map is not None:
         pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT))" for _ in grouping.org_map)

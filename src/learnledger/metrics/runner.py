@@ -31,7 +31,7 @@ from learnledger.metrics.periods import (
 from learnledger.metrics.privacy import ProtectedCell, protect, suppression_reason
 from learnledger.metrics.results import MetricCell, MetricResult
 from learnledger.metrics.segments import OrgTree, segment_labels
-from learnledger.metrics.summaries import Summaries, SummarySpec, current_summaries
+from learnledger.metrics.summaries import Summaries, Summary, current_summaries
 from learnledger.storage import Engine
 
 COMPARISONS = ("previous", "baseline")
@@ -264,11 +264,11 @@ def _consented(base: BaseView, consent: ExclusionQuery) -> tuple[BaseView, tuple
     return replace(base, sql=sql), consent.params
 
 
-def _summarised(base: BaseView, summary: SummarySpec | None) -> BaseView:
+def _summarised(base: BaseView, summary: Summary | None) -> BaseView:
     """`base`, or with `summary` a view of the summary's rows standing in for it."""
     if summary is None:
         return base
-    return replace(base, sql=f"\nSELECT * FROM {summary.table}")
+    return replace(base, sql=f"\nSELECT * FROM {summary.spec.table}")
 
 
 def _data_range(
@@ -408,9 +408,10 @@ def _fetch(
             base_scope,
             currency,
             base_params,
-            summary,
+            summary.spec if summary is not None else None,
             counted,
             with_totals=segmented,
+            period_months=summary.period_months(spine) if summary is not None else (),
         )
         for row in engine.fetch_all(sql, params):
             period, cell = row[0], row[1]

@@ -160,6 +160,16 @@ class Summary:
     months: dict[dt.date, tuple[dt.date, dt.date]]
     rows: int
 
+    def period_months(self, periods: Sequence[Period]) -> list[tuple[str, dt.date]]:
+        """(period label, month) for each month of data whose rows lie in the period (all of a
+        month's rows lie on one side of each boundary once `splits_no_month` holds)."""
+        return [
+            (period.label, month)
+            for period in periods
+            for month, (first, _) in sorted(self.months.items())
+            if period.start <= first < period.end
+        ]
+
     def splits_no_month(self, periods: Sequence[Period]) -> bool:
         """Whether every boundary of `periods` leaves each month's rows on one side."""
         for period in periods:
@@ -190,7 +200,7 @@ class Summaries:
         aggregates: Sequence[Aggregate],
         columns: Iterable[str],
         periods: Sequence[Period] | None,
-    ) -> SummarySpec | None:
+    ) -> Summary | None:
         """The summary to read `aggregates` from, grouped or scoped on `columns` over
         `periods` (None: no periods, e.g. the data range), or None: read the base view."""
         if time_column is None:
@@ -207,7 +217,7 @@ class Summaries:
             return None
         with self.lock:
             self.reads += 1
-        return spec
+        return summary
 
 
 _BUILT: weakref.WeakKeyDictionary[Engine, Summaries] = weakref.WeakKeyDictionary()
