@@ -139,3 +139,23 @@ def test_new_data_invalidates_the_summaries() -> None:
         assert {c.segment for c in after.cells if not c.is_total} == {roles[0]}
     finally:
         engine.close()
+
+
+def test_a_read_only_database_reads_the_base_views(tmp_path: Any) -> None:
+    """DuckDB cannot attach an in-memory database to a read-only one: runs still work."""
+    path = tmp_path / "ro.duckdb"
+    writer = DuckDBEngine(f"duckdb:///{path}")
+    Migrator(writer, MIGRATIONS).migrate()
+    build_demo(writer, end_month=dt.date(2025, 6, 1), people=40, months=6, seed=2)
+    definition = next(d for d in CATALOGUE if d.id == "enrolments")
+    expected = run_metric(writer, definition, MetricRequest(), RunContext(as_of=AS_OF))
+    writer.close()
+    reader = DuckDBEngine(f"duckdb:///{path}?access_mode=read_only")
+    try:
+        result = run_metric(reader, definition, MetricRequest(), RunContext(as_of=AS_OF))
+        summaries = current_summaries(reader)
+        assert summaries is not None
+        assert summaries.by_base == {}
+        assert _as_dict(result) == _as_dict(expected)
+    finally:
+        reader.close()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import threading
 import time
 import weakref
@@ -37,12 +38,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from learnledger.errors import StorageError
 from learnledger.metrics.bases import BASES, BaseView
 from learnledger.metrics.data_version import data_version
 from learnledger.metrics.definition import Aggregate, MetricDefinition
 from learnledger.metrics.expressions import Expression
 from learnledger.metrics.periods import Period
 from learnledger.storage import Engine
+
+_LOG = logging.getLogger(__name__)
 
 #: The attached in-memory DuckDB database holding the summaries.
 SUMMARY_DATABASE = "ll_metric_summaries"
@@ -246,9 +250,14 @@ def current_summaries(
         found = _BUILT.get(engine)
         if found is not None and found.version == version:
             return found
-        built = build_summaries(
-            engine, definitions, version, keep=found.database if found is not None else None
-        )
+        try:
+            built = build_summaries(
+                engine, definitions, version, keep=found.database if found is not None else None
+            )
+        except StorageError as exc:
+            # E.g. a read-only database cannot attach one in memory: runs read the base views.
+            _LOG.warning("metric summaries not built, reading the base views: %s", exc)
+            built = Summaries(version, {}, 0.0, "")
         _BUILT[engine] = built
         return built
 
