@@ -153,6 +153,7 @@ def compile_query(
     counted: Collection[str] | None = None,
     with_totals: bool = False,
     period_months: Sequence[tuple[str, dt.date]] = (),
+    org_table: str | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
     its value and, when `needs_people_column`, its people count, in `aggregates` order.
@@ -165,7 +166,9 @@ def compile_query(
     same scan (GROUPING SETS) and a last column, 1 on those rows and 0 on the segments'.
     `period_months` (with `summary`: each period's label with each month whose summary rows
     lie in it, `Summary.period_months`) joins the summary rows to periods on their month, an
-    equality join, instead of comparing dates."""
+    equality join, instead of comparing dates. `org_table` names a table (org_unit_id, cell)
+    holding ``grouping.org_map`` (`Summaries.org_map_table`), joined instead of a VALUES list
+    of every unit."""
     params: list[Any] = list(base_params)
     sql = [f"FROM ({base.sql}\n) b"]
     if summary is not None and period_months:
@@ -181,7 +184,10 @@ def compile_query(
         sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
         sql.append(_period_condition(base, time, summary is not None))
     key_sql = "CAST(NULL AS TEXT)"
-    if grouping.org_map is not None:
+    if grouping.org_map is not None and org_table is not None:
+        sql.append(f"LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}")
+        key_sql = "o.cell"
+    elif grouping.org_map is not None:
         pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT))" for _ in grouping.org_map)
         for unit, cell in grouping.org_map.items():
             params += [unit, cell]

@@ -412,6 +412,11 @@ def _fetch(
             counted,
             with_totals=segmented,
             period_months=summary.period_months(spine) if summary is not None else (),
+            org_table=(
+                summaries.org_map_table(engine, grouping.org_map)
+                if summaries is not None and grouping.org_map
+                else None
+            ),
         )
         for row in engine.fetch_all(sql, params):
             period, cell = row[0], row[1]

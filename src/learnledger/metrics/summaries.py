@@ -34,7 +34,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +196,27 @@ class Summaries:
     database: str
     reads: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    org_tables: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict, repr=False)
+
+    def org_map_table(self, engine: Engine, org_map: Mapping[str, str]) -> str | None:
+        """A table (org_unit_id, cell) holding `org_map`, made once per map and generation
+        (a large hierarchy's VALUES list costs more to bind than the query to run); None
+        without a summary database."""
+        if not self.database:
+            return None
+        key = tuple(sorted(org_map.items()))
+        with self.lock:
+            found = self.org_tables.get(key)
+            if found is None:
+                found = f"{self.database}.main.org_map_{len(self.org_tables)}"
+                pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT))" for _ in key)
+                engine.execute(
+                    f"CREATE OR REPLACE TABLE {found} AS SELECT * FROM (VALUES {pairs}) "
+                    "AS o(org_unit_id, cell)",
+                    [value for pair in key for value in pair],
+                )
+                self.org_tables[key] = found
+            return found
 
     def usable(
         self,
