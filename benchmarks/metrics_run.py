@@ -9,9 +9,10 @@ comparison to the previous quarter. Prints a Markdown table of seconds per run (
     python benchmarks/metrics_run.py --database-url postgresql://postgres@127.0.0.1/test?schema=bench
     python benchmarks/metrics_run.py --existing duckdb:///demo100k.duckdb --runs 3
 
-Results (default demo, 2-core VM shared with other work, load 8-11; seconds for all 24
-computed metrics): DuckDB 4.7 whole data / 11.8 by segment per quarter vs previous (median of
-3); PostgreSQL 9.5 / 19.4 (1 run). Details in docs/benchmarks.md.
+Before the runs, on DuckDB, the monthly summaries are built and that time is printed on its own
+(the cost after new data); each metric's first and median run, the CPU time and the executive
+set (every metric in up to four segmentations) follow. ``--no-summaries`` reads the base views.
+Results in docs/benchmarks.md (Metrics).
 """
 
 from __future__ import annotations
