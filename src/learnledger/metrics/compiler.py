@@ -11,13 +11,15 @@ the same text; a Spark compiler would emit the same shape with its own type name
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from learnledger.metrics.bases import BaseView
 from learnledger.metrics.definition import CURRENCY_PLACEHOLDER, Aggregate, Filter
 from learnledger.metrics.periods import Period
+from learnledger.metrics.summaries import SummarySpec
 
 _COMPARISONS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
@@ -71,6 +73,31 @@ def _aggregate_sql(agg: Aggregate, params: list[Any], currency: str) -> str:
     return f"{agg.function.upper()}({as_double})"
 
 
+def _summary_aggregate_sql(
+    agg: Aggregate, summary: SummarySpec, params: list[Any], currency: str
+) -> str:
+    """`agg` over the rows of `summary` (see `learnledger.metrics.summaries`)."""
+
+    def when(value: str) -> str:
+        # The filter's parameters are added at each use, in the order the text uses them.
+        conditions = [_filter_sql(f, params, currency) for f in agg.where]
+        condition = " AND ".join(conditions) if conditions else "1 = 1"
+        return f"CASE WHEN {condition} THEN {value} END"
+
+    if agg.measure is None:
+        return f"COALESCE(SUM({when(column('_rows'))}), 0)"
+    if agg.function == "count_distinct":
+        return f"COUNT(DISTINCT {when(column(agg.measure.text))})"
+    i = summary.measure_index(agg.measure)
+    if agg.function == "count":
+        return f"COALESCE(SUM({when(column(f'_n_{i}'))}), 0)"
+    if agg.function == "sum":
+        return f"COALESCE(SUM({when(column(f'_s_{i}'))}), 0)"
+    if agg.function == "avg":
+        return f"SUM({when(column(f'_s_{i}'))}) / NULLIF(SUM({when(column(f'_n_{i}'))}), 0)"
+    return f"{agg.function.upper()}({when(column(f'_{agg.function}_{i}'))})"
+
+
 def needs_people_column(base: BaseView, agg: Aggregate) -> bool:
     """Whether the query counts the people behind `agg` in a column of its own.
 
@@ -86,10 +113,31 @@ def needs_people_column(base: BaseView, agg: Aggregate) -> bool:
     return not counts_people
 
 
+def counts_people(base: BaseView, agg: Aggregate, counted: Collection[str] | None) -> bool:
+    """Whether the query has a people column for `agg`: it `needs_people_column` and is among
+    `counted` (None: all)."""
+    return needs_people_column(base, agg) and (counted is None or agg.name in counted)
+
+
 def _people_sql(agg: Aggregate, person: str, params: list[Any], currency: str) -> str:
     conditions = [_filter_sql(f, params, currency) for f in agg.where]
     condition = " AND ".join(conditions) if conditions else "1 = 1"
     return f"COUNT(DISTINCT CASE WHEN {condition} THEN {column(person)} END)"
+
+
+def _period_condition(base: BaseView, time: str | None, summarised: bool) -> str:
+    """The ON clause placing rows in the periods of the spine (period_start, period_end)."""
+    if summarised:
+        first = column("_first")
+        return f"ON {first} >= s.period_start AND {first} < s.period_end"
+    if time is not None:
+        return f"ON {column(time)} >= s.period_start AND {column(time)} < s.period_end"
+    assert base.span is not None
+    start, end = (column(c) for c in base.span)
+    return (
+        f"ON ({start} IS NULL OR {start} < s.period_end) "
+        f"AND ({end} IS NULL OR {end} >= s.period_start)"
+    )
 
 
 def compile_query(
@@ -101,27 +149,45 @@ def compile_query(
     scope: Scope,
     currency: str,
     base_params: Sequence[Any] = (),
+    summary: SummarySpec | None = None,
+    counted: Collection[str] | None = None,
+    with_totals: bool = False,
+    period_months: Sequence[tuple[str, dt.date]] = (),
+    org_table: str | None = None,
 ) -> tuple[str, list[Any]]:
     """SQL and parameters returning period, segment, split columns, then for each aggregate
     its value and, when `needs_people_column`, its people count, in `aggregates` order.
-    `base_params` are the ``?`` parameters of ``base.sql`` itself (e.g. a consent filter)."""
+    `base_params` are the ``?`` parameters of ``base.sql`` itself (e.g. a consent filter).
+    With `summary`, ``base.sql`` selects the summary's rows (not the base view's) and each row
+    is placed in the period holding its first date (`Summaries.usable` made sure no period
+    boundary splits a summary row). `counted` names the aggregates whose people are counted
+    (default: every aggregate that `needs_people_column`; see `counts_people`).
+    `with_totals` (for a grouping with a segment) adds the totals per period and split in the
+    same scan (GROUPING SETS) and a last column, 1 on those rows and 0 on the segments'.
+    `period_months` (with `summary`: each period's label with each month whose summary rows
+    lie in it, `Summary.period_months`) joins the summary rows to periods on their month, an
+    equality join, instead of comparing dates. `org_table` names a table (org_unit_id, cell)
+    holding ``grouping.org_map`` (`Summaries.org_map_table`), joined instead of a VALUES list
+    of every unit."""
     params: list[Any] = list(base_params)
-    spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
-    for p in periods:
-        params += [p.label, p.start.isoformat(), p.end.isoformat()]
     sql = [f"FROM ({base.sql}\n) b"]
-    sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
-    if time is not None:
-        sql.append(f"ON {column(time)} >= s.period_start AND {column(time)} < s.period_end")
+    if summary is not None and period_months:
+        pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE))" for _ in period_months)
+        for label, month in period_months:
+            params += [label, month.isoformat()]
+        sql.append(f"JOIN (VALUES {pairs}) AS s(period, period_month)")
+        sql.append(f"ON {column('_month')} = s.period_month")
     else:
-        assert base.span is not None
-        start, end = (column(c) for c in base.span)
-        sql.append(
-            f"ON ({start} IS NULL OR {start} < s.period_end) "
-            f"AND ({end} IS NULL OR {end} >= s.period_start)"
-        )
+        spine = ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in periods)
+        for p in periods:
+            params += [p.label, p.start.isoformat(), p.end.isoformat()]
+        sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
+        sql.append(_period_condition(base, time, summary is not None))
     key_sql = "CAST(NULL AS TEXT)"
-    if grouping.org_map is not None:
+    if grouping.org_map is not None and org_table is not None:
+        sql.append(f"LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}")
+        key_sql = "o.cell"
+    elif grouping.org_map is not None:
         pairs = ", ".join("(CAST(? AS TEXT), CAST(? AS TEXT))" for _ in grouping.org_map)
         for unit, cell in grouping.org_map.items():
             params += [unit, cell]
@@ -152,18 +218,22 @@ def compile_query(
         *(f"CAST({column(c)} AS TEXT) AS split_{i}" for i, c in enumerate(grouping.splits)),
     ]
     for i, agg in enumerate(aggregates):
-        selected.append(f"{_aggregate_sql(agg, select_params, currency)} AS agg_{i}")
-        if base.person is not None and needs_people_column(base, agg):
+        value = (
+            _aggregate_sql(agg, select_params, currency)
+            if summary is None
+            else _summary_aggregate_sql(agg, summary, select_params, currency)
+        )
+        selected.append(f"{value} AS agg_{i}")
+        if base.person is not None and counts_people(base, agg, counted):
             selected.append(f"{_people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
     group = ["s.period", *(column(c) for c in grouping.splits)]
+    grouped = ", ".join(group)
     if key_sql != "CAST(NULL AS TEXT)":
-        group.insert(1, key_sql)
-    text = (
-        "SELECT "
-        + ",\n       ".join(selected)
-        + "\n"
-        + "\n".join(sql)
-        + "\nGROUP BY "
-        + ", ".join(group)
-    )
+        segmented = ", ".join([group[0], key_sql, *group[1:]])
+        if with_totals:
+            selected.append(f"GROUPING({key_sql}) AS is_total")
+            grouped = f"GROUPING SETS (({grouped}), ({segmented}))"
+        else:
+            grouped = segmented
+    text = "SELECT " + ",\n       ".join(selected) + "\n" + "\n".join(sql) + "\nGROUP BY " + grouped
     return text, select_params + params

@@ -16,7 +16,7 @@ from learnledger.governance.consent import (
     exclusion_subquery,
 )
 from learnledger.metrics.bases import BASES, BaseView
-from learnledger.metrics.compiler import Grouping, Scope, compile_query, needs_people_column
+from learnledger.metrics.compiler import Grouping, Scope, compile_query, counts_people
 from learnledger.metrics.definition import Aggregate, Formula, MetricDefinition
 from learnledger.metrics.objectives import objective_statuses
 from learnledger.metrics.periods import (
@@ -31,6 +31,7 @@ from learnledger.metrics.periods import (
 from learnledger.metrics.privacy import ProtectedCell, protect, suppression_reason
 from learnledger.metrics.results import MetricCell, MetricResult
 from learnledger.metrics.segments import OrgTree, segment_labels
+from learnledger.metrics.summaries import Summaries, Summary, current_summaries
 from learnledger.storage import Engine
 
 COMPARISONS = ("previous", "baseline")
@@ -78,6 +79,9 @@ class RunContext:
     currency: str = "EUR"
     as_of: dt.datetime | None = None
     analytics_opt_in: bool = False
+    #: Read the monthly summaries where they serve the run (DuckDB; see
+    #: `learnledger.metrics.summaries`); False always reads the base views.
+    summaries: bool = True
 
 
 def run_metric(
@@ -94,6 +98,7 @@ def run_metric(
     _check_request(definition, request)
     as_of = context.as_of or dt.datetime.now(dt.UTC)
     consent = exclusion_subquery(ANALYTICS, as_of, opt_in=context.analytics_opt_in)
+    summaries = current_summaries(engine) if context.summaries else None
     result = MetricResult(
         metric_id=definition.id,
         name=definition.name,
@@ -118,7 +123,7 @@ def run_metric(
         )
     first, last = request.start, request.end
     if first is None or last is None:
-        data_first, data_last = _data_range(engine, formula, consent)
+        data_first, data_last = _data_range(engine, formula, consent, summaries)
         if data_first is None or data_last is None:
             result.notes.append("no data in the base views of this metric")
             return result
@@ -134,11 +139,21 @@ def run_metric(
     spine = list(dict.fromkeys([*reporting, *comparison.values()]))
     tree = OrgTree.load(engine) if _uses_org(request) else None
     scope, grouping = _scope_and_grouping(definition, request, tree)
-    values = _fetch(engine, formula, spine, grouping, scope, context.currency, consent)
+    values = _fetch(engine, formula, spine, grouping, scope, context.currency, consent, summaries)
     cells = _assemble(definition, formula, spine, values, context.min_group_size)
     if tree is not None and "org_unit" in request.filters:
         _hide_what_ancestors_hide(
-            engine, definition, formula, spine, request, tree, scope, context, consent, cells
+            engine,
+            definition,
+            formula,
+            spine,
+            request,
+            tree,
+            scope,
+            context,
+            consent,
+            cells,
+            summaries,
         )
     published = {_cell_key(c): c for c in cells}
     for cell in cells:
@@ -167,6 +182,7 @@ def _hide_what_ancestors_hide(
     context: RunContext,
     consent: ExclusionQuery,
     cells: list[MetricCell],
+    summaries: Summaries | None,
 ) -> None:
     """Suppress every cell of a period (and split) whose org unit is suppressed in the
     breakdown of any ancestor unit.
@@ -184,7 +200,9 @@ def _hide_what_ancestors_hide(
         grouping = Grouping(
             segment="org_unit", org_map=tree.roll_up(parent), splits=definition.split_by
         )
-        values = _fetch(engine, formula, spine, grouping, parent_scope, context.currency, consent)
+        values = _fetch(
+            engine, formula, spine, grouping, parent_scope, context.currency, consent, summaries
+        )
         for cell in _assemble(definition, formula, spine, values, context.min_group_size):
             if cell.segment == child and cell.suppressed:
                 hidden.add((cell.period, tuple(cell.split.values())))
@@ -246,16 +264,31 @@ def _consented(base: BaseView, consent: ExclusionQuery) -> tuple[BaseView, tuple
     return replace(base, sql=sql), consent.params
 
 
+def _summarised(base: BaseView, summary: Summary | None) -> BaseView:
+    """`base`, or with `summary` a view of the summary's rows standing in for it."""
+    if summary is None:
+        return base
+    return replace(base, sql=f"\nSELECT * FROM {summary.spec.table}")
+
+
 def _data_range(
-    engine: Engine, formula: Formula, consent: ExclusionQuery
+    engine: Engine,
+    formula: Formula,
+    consent: ExclusionQuery,
+    summaries: Summaries | None = None,
 ) -> tuple[dt.date | None, dt.date | None]:
     """The first and last date of the rows the formula's aggregates read."""
     firsts: list[dt.date] = []
     lasts: list[dt.date] = []
     for agg in formula.aggregates:
-        base, base_params = _consented(BASES[agg.base], consent)
-        time = agg.time or base.time
-        if time is not None:
+        time = agg.time or BASES[agg.base].time
+        summary = (
+            summaries.usable(agg.base, time, [agg], (), None) if summaries is not None else None
+        )
+        base, base_params = _consented(_summarised(BASES[agg.base], summary), consent)
+        if summary is not None:
+            sql = f'SELECT MIN(b."_first"), MAX(b."_last") FROM ({base.sql}\n) b'
+        elif time is not None:
             sql = f'SELECT MIN(b."{time}"), MAX(b."{time}") FROM ({base.sql}\n) b'
         else:
             assert base.span is not None
@@ -336,38 +369,68 @@ def _fetch(
     scope: dict[str, list[str]],
     currency: str,
     consent: ExclusionQuery,
+    summaries: Summaries | None = None,
 ) -> dict[_Key, dict[str, float | int | None]]:
-    """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``."""
+    """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``.
+
+    Only the people of the formula's `people` aggregate are counted: no other count is read.
+    """
+    counted = {formula.people} if formula.people is not None else set()
     groups: dict[tuple[str, str | None], list[Aggregate]] = defaultdict(list)
     for agg in formula.aggregates:
         base = BASES[agg.base]
         groups[(agg.base, agg.time or base.time)].append(agg)
     values: dict[_Key, dict[str, float | int | None]] = defaultdict(dict)
     for (base_name, time), aggregates in groups.items():
-        base, base_params = _consented(BASES[base_name], consent)
-        base_scope = Scope({base.segments[s]: v for s, v in scope.items()})
-        splits = tuple(base.segments[s] for s in grouping.splits)
-        variants = [(True, Grouping(None, None, splits))]
+        plain = BASES[base_name]
+        base_scope = Scope({plain.segments[s]: v for s, v in scope.items()})
+        splits = tuple(plain.segments[s] for s in grouping.splits)
+        # One query: the totals alone, or the segments with the totals (GROUPING SETS).
+        variant = Grouping(None, None, splits)
         if grouping.segment is not None:
-            column = base.segments[grouping.segment]
-            org_map = grouping.org_map
-            variants.append((False, Grouping(column, org_map, splits)))
-        for is_total, variant in variants:
-            sql, params = compile_query(
-                base, aggregates, time, spine, variant, base_scope, currency, base_params
-            )
-            for row in engine.fetch_all(sql, params):
-                period, cell = row[0], row[1]
-                split_values = tuple(row[2 : 2 + len(splits)])
-                key: _Key = (period, is_total, None if is_total else cell, split_values)
-                rest = iter(row[2 + len(splits) :])
-                for agg in aggregates:
-                    value = next(rest)
-                    values[key][agg.name] = value
-                    if needs_people_column(base, agg):
-                        values[key][f"{agg.name}@people"] = next(rest)
-                    elif base.person is not None:
-                        values[key][f"{agg.name}@people"] = value
+            variant = Grouping(plain.segments[grouping.segment], grouping.org_map, splits)
+        used = [*base_scope.columns, *splits]
+        if grouping.segment is not None:
+            used.append(plain.segments[grouping.segment])
+        summary = (
+            summaries.usable(base_name, time, aggregates, used, spine)
+            if summaries is not None
+            else None
+        )
+        base, base_params = _consented(_summarised(plain, summary), consent)
+        segmented = grouping.segment is not None
+        sql, params = compile_query(
+            base,
+            aggregates,
+            time,
+            spine,
+            variant,
+            base_scope,
+            currency,
+            base_params,
+            summary.spec if summary is not None else None,
+            counted,
+            with_totals=segmented,
+            period_months=summary.period_months(spine) if summary is not None else (),
+            org_table=(
+                summaries.org_map_table(engine, grouping.org_map)
+                if summaries is not None and grouping.org_map
+                else None
+            ),
+        )
+        for row in engine.fetch_all(sql, params):
+            period, cell = row[0], row[1]
+            is_total = not segmented or bool(row[-1])
+            split_values = tuple(row[2 : 2 + len(splits)])
+            key: _Key = (period, is_total, None if is_total else cell, split_values)
+            rest = iter(row[2 + len(splits) :])
+            for agg in aggregates:
+                value = next(rest)
+                values[key][agg.name] = value
+                if counts_people(base, agg, counted):
+                    values[key][f"{agg.name}@people"] = next(rest)
+                elif base.person is not None and agg.name in counted:
+                    values[key][f"{agg.name}@people"] = value
     return values
 
 

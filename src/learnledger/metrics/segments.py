@@ -51,10 +51,14 @@ class OrgTree:
         """`unit` and all its descendants."""
         if unit not in self.parents:
             raise NotFoundError(f"org unit {unit!r} does not exist")
+        below: dict[str, list[str]] = {}
+        for child, parent in self.parents.items():
+            if parent is not None:
+                below.setdefault(parent, []).append(child)
         found = {unit}
         frontier = [unit]
         while frontier:
-            nxt = [u for u, p in self.parents.items() if p in frontier and u not in found]
+            nxt = [u for p in frontier for u in below.get(p, ()) if u not in found]
             found.update(nxt)
             frontier = nxt
         return found
