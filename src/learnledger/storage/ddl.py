@@ -31,6 +31,7 @@ from learnledger.core.model.spec import (
     RebuildTable,
 )
 from learnledger.storage.dialect import Dialect
+from learnledger.storage.support import sql_text_literal
 
 #: Suffix of the temporary table an engine without rich ALTER TABLE rebuilds a table into.
 REBUILD_SUFFIX = "__rebuild"
@@ -55,7 +56,7 @@ def sql_literal(value: Any, column_type: ColumnType, dialect: Dialect) -> str:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
     else:
         raise TypeError(f"cannot render a default of type {type(value).__name__}")
-    return "'" + text.replace("'", "''") + "'"
+    return sql_text_literal(text)
 
 
 def column_definition(dialect: Dialect, column: Column) -> str:

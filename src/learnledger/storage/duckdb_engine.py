@@ -23,7 +23,12 @@ import pyarrow as pa
 from learnledger.errors import EngineUnavailableError, StorageError
 from learnledger.storage.dialect import DUCKDB
 from learnledger.storage.engine import Engine, Params
-from learnledger.storage.support import ThreadTransactions, abbreviate_sql, check_bulk_columns
+from learnledger.storage.support import (
+    ThreadTransactions,
+    abbreviate_sql,
+    check_bulk_columns,
+    sql_text_literal,
+)
 
 MEMORY = ":memory:"
 _UTC_OFFSET = "+00:00"  # pyarrow gives `datetime.timezone.utc` for this zone, as psycopg does
@@ -198,7 +203,7 @@ class DuckDBEngine(Engine):
         the block; the cap before it (the URL's, DuckDB's default or an outer block's) comes
         back after it, exactly, even on error."""
         previous = self._memory_limit
-        self.execute(f"SET memory_limit = {_sql_text(limit)}")
+        self.execute(f"SET memory_limit = {sql_text_literal(limit)}")
         self._memory_limit = limit
         try:
             yield
@@ -207,7 +212,7 @@ class DuckDBEngine(Engine):
             if previous is None:
                 self.execute("RESET memory_limit")
             else:
-                self.execute(f"SET memory_limit = {_sql_text(previous)}")
+                self.execute(f"SET memory_limit = {sql_text_literal(previous)}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -401,8 +406,3 @@ def _errors(sql: str) -> Iterator[None]:
         yield
     except duckdb.Error as exc:
         raise StorageError(f"{exc} [sql: {abbreviate_sql(sql)}]") from exc
-
-
-def _sql_text(value: str) -> str:
-    """`value` as an SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"

@@ -85,3 +85,9 @@ def abbreviate_sql(sql: str, limit: int = 200) -> str:
     """`sql` on one line, cut to `limit` characters, for error messages."""
     flat = " ".join(sql.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def sql_text_literal(text: str) -> str:
+    """`text` as an SQL string literal (quotes doubled), for statements that take no
+    parameters (DDL defaults, ``SET``)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -26,7 +26,7 @@ from learnledger.metrics.results import MetricResult
 from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
 from learnledger.web.catalogue_cache import app_catalogue
 from learnledger.web.rendering import csv_response, json_response
-from learnledger.web.result_cache import app_cache
+from learnledger.web.result_cache import aggregate_scope_key, app_cache
 from learnledger.web.security import audit_request, guarded, guarded_actor
 
 
@@ -102,13 +102,11 @@ def _cached_metric(
     and the request as run (filters already narrowed to the scope, in a fixed order)."""
     state = request.app.state
     engine = state.engine
-    scope = require(actor, Capability.VIEW_AGGREGATES).scope
+    require(actor, Capability.VIEW_AGGREGATES)  # before any cached answer
     key = (
         data_version(engine),
         actor.role.value,
-        scope.kind.value,
-        scope.org_unit_id,
-        tuple(sorted(scope.programme_ids)),
+        *aggregate_scope_key(actor),
         definition.id,
         metric_request.by,
         metric_request.period,

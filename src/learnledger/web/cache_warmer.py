@@ -41,7 +41,7 @@ from learnledger.metrics.runner import RunContext
 from learnledger.metrics.saved_views import SavedViewService
 from learnledger.web.catalogue_cache import state_catalogue
 from learnledger.web.explorer_cache import explore_in
-from learnledger.web.result_cache import app_cache
+from learnledger.web.result_cache import aggregate_scope_key, app_cache
 from learnledger.web.routes_executive import ExecutiveCache, executive_request
 from learnledger.web.routes_programme import (
     cached_programme_view,
@@ -118,13 +118,13 @@ def _explorer_views(state: State) -> list[tuple[Actor, list[ExplorerQuery]]]:
     enabled user's scope with the default view and their pinned views."""
     service = SavedViewService(state.engine, state.audit, state_catalogue(state))
     chosen: dict[tuple[object, ...], tuple[Actor, list[ExplorerQuery]]] = {
-        _scope_key(WARMER): (WARMER, [ExplorerQuery()])
+        aggregate_scope_key(WARMER): (WARMER, [ExplorerQuery()])
     }
     for user in UserDirectory(state.engine, state.audit).list(include_disabled=False):
         actor = user.actor()
         if not decide(actor, Capability.VIEW_AGGREGATES).allowed:
             continue
-        key = _scope_key(actor)
+        key = aggregate_scope_key(actor)
         if key not in chosen:
             if len(chosen) >= MAX_SCOPES:
                 continue
@@ -134,11 +134,6 @@ def _explorer_views(state: State) -> list[tuple[Actor, list[ExplorerQuery]]]:
             if view.query not in queries:
                 queries.append(view.query)
     return list(chosen.values())
-
-
-def _scope_key(actor: Actor) -> tuple[object, ...]:
-    scope = decide(actor, Capability.VIEW_AGGREGATES).scope
-    return (scope.kind.value, scope.org_unit_id, tuple(sorted(scope.programme_ids)))
 
 
 @dataclass

@@ -19,7 +19,7 @@ from learnledger.metrics.catalogue import Catalogue
 from learnledger.metrics.data_version import data_version
 from learnledger.metrics.explorer import Exploration, ExplorerQuery, explore
 from learnledger.metrics.runner import RunContext
-from learnledger.web.result_cache import app_cache
+from learnledger.web.result_cache import aggregate_scope_key, app_cache
 
 
 def cached_explore(
@@ -47,12 +47,10 @@ def explore_in(
     """`cached_explore` for the app whose state is `state` (the cache warmer has no request);
     `remember` notes the request for the warmer (which itself does not)."""
     engine = state.engine
-    scope = require(actor, Capability.VIEW_AGGREGATES).scope  # before any cached answer
+    require(actor, Capability.VIEW_AGGREGATES)  # before any cached answer
     key: tuple[Any, ...] = (
         data_version(engine),
-        scope.kind.value,
-        scope.org_unit_id,
-        tuple(sorted(scope.programme_ids)),
+        *aggregate_scope_key(actor),
         query.query_string(),
         context,
         getattr(state, "explorer_catalogue", (None,))[0],

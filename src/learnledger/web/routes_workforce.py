@@ -36,7 +36,7 @@ from learnledger.storage.engine import Engine
 from learnledger.web.charts import TipField, chart_spec
 from learnledger.web.lineage import freshness, query_filters, with_lineage
 from learnledger.web.page_kit import Page, page_format, render_page
-from learnledger.web.result_cache import app_cache
+from learnledger.web.result_cache import aggregate_scope_key, app_cache
 from learnledger.web.routes_insights_planning import forecast_request
 from learnledger.web.security import audit_request, guarded, guarded_actor
 
@@ -99,8 +99,7 @@ def _forecast_inputs(
     scope (never one scope's answer to another) and the request as run. A forecast over a
     large organisation takes seconds (4-5 s at 100,000 people); a repeated view is instant."""
     engine: Engine = state.engine
-    scope = (actor.org_unit_id, actor.person_id, tuple(sorted(actor.programme_ids)))
-    key = (data_version(engine), actor.role.value, scope, wanted)
+    key = (data_version(engine), actor.role.value, *aggregate_scope_key(actor), wanted)
 
     def build() -> tuple[WorkforceForecast, list[Any], list[str]]:
         return (
