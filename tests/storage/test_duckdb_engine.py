@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from learnledger.errors import StorageError
 from learnledger.storage import open_engine
 from learnledger.storage.conformance import VALUES, EngineConformance, create
 from learnledger.storage.conformance_values import SAMPLE, SELECT_ALL, arrow_rows
 from learnledger.storage.duckdb_engine import MEMORY, DuckDBEngine, parse_duckdb_url
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TestDuckDBConformance(EngineConformance):
@@ -180,3 +184,36 @@ def test_memory_budget_restores_the_cap_the_url_set(tmp_path: Path) -> None:
         assert engine.fetch_one("SELECT current_setting('memory_limit')") == ("286.1 MiB",)
     finally:
         engine.close()
+
+
+#: Microseconds since 1970 that DuckDB's TIMESTAMPTZ and Python's `datetime` both hold.
+_MICROS = st.integers(
+    min_value=int((datetime(1, 1, 2, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1)),
+    max_value=int((datetime(9999, 12, 30, tzinfo=UTC) - EPOCH) / timedelta(microseconds=1)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), _MICROS), max_size=40))
+def test_time_zone_aware_timestamps_read_back_as_utc_datetimes(micros: list[int | None]) -> None:
+    # Aware timestamps are read through Arrow and turned into `datetime` values in bulk: every
+    # value, nulls and times before 1970 included, must come back exactly, in UTC, as psycopg
+    # gives them for PostgreSQL.
+    expected = [None if m is None else EPOCH + timedelta(microseconds=m) for m in micros]
+    engine = open_engine("duckdb:///:memory:")
+    try:
+        engine.execute("CREATE TABLE moments (n INTEGER, moment TIMESTAMPTZ)")
+        engine.bulk_insert(
+            "moments",
+            pa.table(
+                {
+                    "n": pa.array(range(len(micros)), type=pa.int32()),
+                    "moment": pa.array(micros, type=pa.timestamp("us", tz="UTC")),
+                }
+            ),
+        )
+        rows = engine.fetch_all("SELECT moment FROM moments ORDER BY n")
+    finally:
+        engine.close()
+    assert [row[0] for row in rows] == expected
+    assert all(row[0].tzinfo is UTC for row in rows if row[0] is not None)

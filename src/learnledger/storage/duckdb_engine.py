@@ -8,6 +8,7 @@ datetimes, `Decimal`, `uuid.UUID`, and JSON as text.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 import weakref
@@ -32,6 +33,8 @@ from learnledger.storage.support import (
 
 MEMORY = ":memory:"
 _UTC_OFFSET = "+00:00"  # pyarrow gives `datetime.timezone.utc` for this zone, as psycopg does
+#: Timestamp units whose values numpy's ``datetime64[us]`` holds exactly as `datetime` objects.
+_MICROSECOND_UNITS = frozenset({"s", "ms", "us"})
 #: Result column types whose DB-API values (``fetchall``) equal the Arrow path's values. Others
 #: (TIMESTAMP WITH TIME ZONE needs pytz there, INTERVAL and nested types differ) go through Arrow.
 _PLAIN_TYPES = frozenset(
@@ -392,11 +395,30 @@ def _params(params: Params) -> list[Any] | None:
 def _python_values(column: pa.ChunkedArray, kind: str) -> list[Any]:
     """Python values of one result column, matching what psycopg returns for PostgreSQL."""
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        if column.type.unit in _MICROSECOND_UNITS:
+            return _utc_datetimes(column)
         column = column.cast(pa.timestamp(column.type.unit, tz=_UTC_OFFSET))
     values: list[Any] = column.to_pylist()
     if kind == "UUID":
         return [None if v is None else uuid.UUID(v) for v in values]
     return values
+
+
+def _utc_datetimes(column: pa.ChunkedArray) -> list[Any]:
+    """Aware UTC `datetime` values (None for nulls) of a time-zone-aware timestamp column.
+
+    Equal to ``to_pylist()`` after a cast to UTC, but about three times faster: numpy makes the
+    naive UTC `datetime` objects in C and only the time zone is set in Python (large fetches of
+    event times, e.g. every enrolment of a programme, spent most of their time here).
+    """
+    naive = (
+        column.cast(pa.timestamp("us"))
+        .to_numpy(zero_copy_only=False)
+        .astype("datetime64[us]")
+        .astype(object)
+    )
+    utc = dt.UTC
+    return [None if value is None else value.replace(tzinfo=utc) for value in naive]
 
 
 @contextmanager
