@@ -98,6 +98,7 @@ def study_seed(
                             "standard_error_inputs_known": did.diagnostics.get(
                                 "standard_error_inputs_known"
                             ),
+                            "degrees_of_freedom": did.degrees_of_freedom,
                             "trained": did.n_treated,
                             "pre_trend_p": did.diagnostics.get("pre_trend_p_value"),
                             "naive": None if naive is None else naive.effect,
