@@ -48,7 +48,7 @@ from learnledger.demo.builder import Company, _generate
 from learnledger.demo.performance import treatment
 from learnledger.demo.timeline import Timeline
 from learnledger.errors import ValidationError
-from learnledger.impact.did import staggered_did
+from learnledger.impact.did import TrendAdjustment, staggered_did
 from learnledger.impact.estimate import EffectEstimate
 from learnledger.impact.panel import NEVER_TREATED, Panel
 
@@ -69,10 +69,16 @@ def generate(seed: int, people: int, months: int) -> tuple[Company, Timeline]:
 
 
 def estimator(
-    company: Company, timeline: Timeline, seed: int, programme_id: str, metric_id: str
+    company: Company,
+    timeline: Timeline,
+    seed: int,
+    programme_id: str,
+    metric_id: str,
+    trend: TrendAdjustment = "none",
 ) -> tuple[Callable[[np.ndarray], EffectEstimate], int]:
-    """The staggered difference-in-differences of `programme_id` on any values of the
-    metric's panel (people x months, as the engine builds the panel), and its trained count."""
+    """The staggered difference-in-differences of `programme_id` (with `trend`) on any values
+    of the metric's panel (people x months, as the engine builds the panel), and its trained
+    count."""
     scenario = DEFAULT_SCENARIO
     panel = company.panels[metric_id]
     programme = [p.programme_id for p in scenario.programmes].index(programme_id)
@@ -94,7 +100,7 @@ def estimator(
 
     def estimate(values: np.ndarray) -> EffectEstimate:
         built = Panel(np.where(keep, values, np.nan), starts, units, periods)
-        return staggered_did(built, min_horizon=ramp)
+        return staggered_did(built, min_horizon=ramp, trend=trend)
 
     return estimate, int((starts != NEVER_TREATED).sum())
 
@@ -123,21 +129,31 @@ def decompose(
     )
 
 
-def zero_effect_rows(seed: int, people: int, months: int) -> list[dict[str, Any]]:
+def zero_effect_rows(
+    seed: int, people: int, months: int, scale: str = "level", trend: TrendAdjustment = "none"
+) -> list[dict[str, Any]]:
     """Every programme without effect on every metric (30 trained people at least), estimated
-    on the untrained outcomes y0: the estimate in the metric's good direction, its standard
-    error and interval."""
+    on the untrained outcomes y0 (with `scale` "log", on their logarithms; counts left out;
+    `trend` as `impact.did.staggered_did`'s): the estimate in the metric's good direction,
+    its standard error and interval."""
     company, timeline = generate(seed, people, months)
     rows = []
     for programme in DEFAULT_SCENARIO.programmes:
         if programme.effects:
             continue
         for metric_id, panel in company.panels.items():
-            fit, trained = estimator(company, timeline, seed, programme.programme_id, metric_id)
+            fit, trained = estimator(
+                company, timeline, seed, programme.programme_id, metric_id, trend
+            )
             if trained < 30:
                 continue
+            if scale == "log" and panel.metric.distribution == "poisson":
+                continue
+            values = (
+                panel.y0 if scale == "level" else np.log(np.where(panel.y0 > 0, panel.y0, np.nan))
+            )
             try:
-                result = fit(panel.y0)
+                result = fit(values)
             except ValidationError:
                 continue
             good = 1.0 if panel.metric.direction == "higher_is_better" else -1.0
@@ -198,14 +214,21 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--zero-effect", action="store_true", help="programmes without effect")
+    parser.add_argument("--scale", choices=["level", "log"], default="level", help="--zero-effect")
+    parser.add_argument("--trend", choices=["none", "unit_linear"], default="none")
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.zero_effect:
-        found = [row for seed in seeds for row in zero_effect_rows(seed, args.people, args.months)]
+        found = [
+            row
+            for seed in seeds
+            for row in zero_effect_rows(seed, args.people, args.months, args.scale, args.trend)
+        ]
         print(
-            f"programmes without effect, on y0: {args.seeds} seeds from {args.first_seed}, "
-            f"{args.people} people, {args.months} months "
+            f"programmes without effect, on y0 ({args.scale}, trend {args.trend}): "
+            f"{args.seeds} seeds from "
+            f"{args.first_seed}, {args.people} people, {args.months} months "
             f"({time.perf_counter() - started:,.0f} s)\n"
         )
         print(summarise_zero_effect(found))
