@@ -35,6 +35,7 @@ from learnledger.core.model.migrations import MIGRATIONS
 from learnledger.demo import build_demo
 from learnledger.errors import LearnLedgerError
 from learnledger.impact.service import ImpactRequest, run_impact
+from learnledger.impact.stats import student_t_quantile
 from learnledger.storage import Migrator, open_engine
 
 END_MONTH = date(2025, 12, 1)
@@ -98,6 +99,7 @@ def study_seed(
                             "standard_error_inputs_known": did.diagnostics.get(
                                 "standard_error_inputs_known"
                             ),
+                            "degrees_of_freedom": did.degrees_of_freedom,
                             "trained": did.n_treated,
                             "pre_trend_p": did.diagnostics.get("pre_trend_p_value"),
                             "naive": None if naive is None else naive.effect,
@@ -113,11 +115,29 @@ Z95 = 1.959964
 
 def _bounds(row: dict[str, Any], known: bool) -> tuple[float, float]:
     """The row's 95 % interval; with `known`, as if other programmes' removed effects were
-    known exactly (the interval before their uncertainty was carried into it)."""
+    known exactly (the interval before their uncertainty was carried into it), with the same
+    reference distribution (Student t when the row has degrees of freedom)."""
     se = row.get("standard_error_inputs_known") if known else None
     if se is None:
         return row["low"], row["high"]
-    return row["estimate"] - Z95 * se, row["estimate"] + Z95 * se
+    dof = row.get("degrees_of_freedom")
+    critical = Z95 if dof is None else student_t_quantile(0.975, dof)
+    return row["estimate"] - critical * se, row["estimate"] + critical * se
+
+
+def _seed_clustered_error(rows: list[dict[str, Any]], flags: list[bool]) -> float:
+    """Monte Carlo standard error of the share of `flags` set, the rows clustered by seed
+    (one seed's estimates share its demo company)."""
+    by_seed: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row, flag in zip(rows, flags, strict=True):
+        by_seed[row["seed"]][0] += flag
+        by_seed[row["seed"]][1] += 1
+    share = sum(flags) / len(flags)
+    residuals = [hits - share * count for hits, count in by_seed.values()]
+    if len(residuals) < 2:
+        return math.nan
+    correction = len(residuals) / (len(residuals) - 1)
+    return math.sqrt(correction * sum(r * r for r in residuals)) / len(flags)
 
 
 def _covered(row: dict[str, Any], known: bool = False) -> bool:
@@ -166,19 +186,27 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         )
     lines += [
         "",
-        "| zero-effect programmes, variant | estimates | declared positive | declared negative "
-        "| positive (known) | negative (known) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| zero-effect programmes, variant | estimates | declared positive (MC s.e.) | "
+        "declared negative (MC s.e.) | positive (known) | negative (known) | mean z | SD of z |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for scale, items in sorted(zero.items()):
-        rates = [
-            statistics.fmean(_declared(r, good, known) for r in items)
-            for known in (False, True)
-            for good in (True, False)
+    for scale, every in sorted(zero.items()):
+        subsets = [(scale, every)] + [
+            (f"{scale}: {programme}", [r for r in every if r["programme"] == programme])
+            for programme in sorted({r["programme"] for r in every})
         ]
-        lines.append(
-            f"| {scale} | {len(items)} | " + " | ".join(f"{rate:.1%}" for rate in rates) + " |"
-        )
+        for label, items in subsets:
+            cells = []
+            for good in (True, False):
+                flags = [_declared(r, good) for r in items]
+                error = _seed_clustered_error(items, flags)
+                cells.append(f"{statistics.fmean(flags):.1%} ({error:.1%})")
+            for good in (True, False):
+                cells.append(f"{statistics.fmean(_declared(r, good, True) for r in items):.1%}")
+            z = [r["direction"] * r["estimate"] / r["standard_error"] for r in items]
+            spread = statistics.stdev(z) if len(z) > 1 else math.nan
+            cells += [f"{statistics.fmean(z):+.2f}", f"{spread:.2f}"]
+            lines.append(f"| {label} | {len(items)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -11,7 +11,8 @@ pre-training trend), and removing a profile subtracts it from trained people's v
 the first-order error of the final estimate is exact to compute:
 
 - each programme's profile estimator E_k has a per-unit influence function (cell residuals,
-  as in `impact.did`, plus the estimation of the cohort shares), evaluated on the panel
+  as in `impact.did` with its small-sample scaling, plus the estimation of the cohort
+  shares), evaluated on the panel
   cleared of every programme's estimated effect, where the residuals are the noise;
 - removing programme j's profile shifts programme k's estimate by M_kj times that profile,
   where M_kj = E_k applied to j's trained-cell indicators (one column per event time);
@@ -31,7 +32,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from learnledger.impact.did import ComparisonGroup, TrendAdjustment, unit_slope_weights
+from learnledger.impact.did import (
+    ComparisonGroup,
+    TrendAdjustment,
+    small_sample_scale,
+    unit_slope_weights,
+)
 from learnledger.impact.panel import NEVER_TREATED
 
 
@@ -125,8 +131,12 @@ class ProfileOperator:
             mean_treated = (change * cohort.treated).sum(axis=0) / n_treated
             mean_control = (change * cohort.control).sum(axis=0) / n_control
             residual = self.units * (
-                cohort.treated * (change - mean_treated) / n_treated
-                - cohort.control * (change - mean_control) / n_control
+                cohort.treated
+                * (change - mean_treated)
+                * (small_sample_scale(n_treated) / n_treated)
+                - cohort.control
+                * (change - mean_control)
+                * (small_sample_scale(n_control) / n_control)
             )
             for t in np.flatnonzero(cohort.cells):
                 key = position[t - cohort.cohort]

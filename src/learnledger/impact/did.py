@@ -9,6 +9,18 @@ pre-training coefficients test the parallel-trends assumption.
 Inference uses each person's influence function summed over all cells and periods, so serial
 correlation within a person is accounted for (clustering by person), and the cohort weights
 count as estimated; it costs one pass over the cells, which keeps 100,000-person panels fast.
+
+Two small-sample corrections keep the interval honest when cohorts are small (a few dozen
+people, as for an optional programme few people take):
+
+- each cell's residuals are scaled by sqrt(n / (n - 1)) within its trained and its comparison
+  group, so a cell's variance is the unbiased two-sample one (s_t^2 / n_t + s_c^2 / n_c, the
+  HC2 / CR2 correction of a difference in means; the plain influence function gives
+  (n - 1) / n of each part);
+- the interval and p-value use Student's t with Welch-Satterthwaite degrees of freedom, the
+  variance split by the people's cohorts (first trained period; the never-trained one group):
+  df = (sum_g V_g)^2 / sum_g V_g^2 / (n_g - 1). For one cohort against never-trained people
+  this is exactly Welch's interval.
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ from typing import Literal
 import numpy as np
 
 from learnledger.errors import ValidationError
-from learnledger.impact.estimate import EffectEstimate, normal_interval
+from learnledger.impact.estimate import EffectEstimate, t_interval
 from learnledger.impact.panel import NEVER_TREATED, Panel
 from learnledger.impact.stats import chi_square_survival
 
@@ -53,10 +65,33 @@ class _Cell:
         n_treated, n_control = int(self.treated.sum()), int(self.control.sum())
         mean_treated = float(self.change[self.treated].mean())
         mean_control = float(self.change[self.control].mean())
+        treated_scale = small_sample_scale(n_treated) * units / n_treated
+        control_scale = small_sample_scale(n_control) * units / n_control
         influence = np.where(
-            self.treated, (self.change - mean_treated) * (units / n_treated), 0.0
-        ) - np.where(self.control, (self.change - mean_control) * (units / n_control), 0.0)
+            self.treated, (self.change - mean_treated) * treated_scale, 0.0
+        ) - np.where(self.control, (self.change - mean_control) * control_scale, 0.0)
         return mean_treated - mean_control, influence
+
+
+def small_sample_scale(count: int | np.ndarray) -> np.ndarray:
+    """sqrt(n / (n - 1)) (1 where n < 2), elementwise: the factor on a group's residuals that
+    makes the sum of their squares over n^2 the unbiased variance of the group's mean."""
+    n = np.asarray(count, dtype=np.float64)
+    scale: np.ndarray = np.where(n >= 2, np.sqrt(n / np.maximum(n - 1.0, 1.0)), 1.0)
+    return scale
+
+
+def cohort_degrees_of_freedom(influence: np.ndarray, starts: np.ndarray) -> float:
+    """Welch-Satterthwaite degrees of freedom of the variance sum(influence^2), split by the
+    units' cohorts (`starts`; the never-trained one group): (sum V_g)^2 / sum V_g^2/(n_g - 1)
+    with V_g the cohort's sum of squares (infinite when the variance is zero)."""
+    groups, index, sizes = np.unique(starts, return_inverse=True, return_counts=True)
+    parts = np.bincount(index.ravel(), weights=influence**2, minlength=groups.size)
+    total = float(parts.sum())
+    spread = float(np.sum(parts**2 / np.maximum(sizes - 1, 1)))
+    if total <= 0 or spread <= 0:
+        return math.inf
+    return total**2 / spread
 
 
 def staggered_did(
@@ -123,6 +158,7 @@ def staggered_did(
             raise ValidationError("added_influence", "needs one value per unit")
         overall.influence = overall.influence + added_influence
     standard_error = overall.standard_error
+    degrees_of_freedom = cohort_degrees_of_freedom(overall.influence, starts)
 
     study, pre_test = _event_study(cells, point, influences, shares, starts, level, anticipation)
     reference = -1 - anticipation  # the base period: zero by construction
@@ -138,6 +174,7 @@ def staggered_did(
         "cohorts": len({c.cohort for c in cells if c.event_time >= min_horizon}),
         "cells": len(cells),
         "never_trained": int(never.sum()),
+        "degrees_of_freedom": degrees_of_freedom,
         **pre_test,
     }
     if added_influence is not None:
@@ -164,7 +201,7 @@ def staggered_did(
         method="staggered_did",
         effect=overall.value,
         standard_error=standard_error,
-        interval=normal_interval(overall.value, standard_error, level),
+        interval=t_interval(overall.value, standard_error, degrees_of_freedom, level),
         n_treated=int(treated_used.sum()),
         n_control=int(control_used.sum()),
         diagnostics=diagnostics,
@@ -185,6 +222,7 @@ def staggered_did(
             ],
         },
         relative_effect=_relative_effect(panel, cells, point, shares, is_post, overall.value),
+        degrees_of_freedom=degrees_of_freedom,
     )
 
 
@@ -307,7 +345,12 @@ def _event_study(
     for e in sorted(set(times.tolist())):
         selected = times == e
         aggregate = _Aggregate(cells, point, influences, shares, starts, selected)
-        interval = normal_interval(aggregate.value, aggregate.standard_error, level)
+        interval = t_interval(
+            aggregate.value,
+            aggregate.standard_error,
+            cohort_degrees_of_freedom(aggregate.influence, starts),
+            level,
+        )
         rows.append(
             {
                 "event_time": int(e),

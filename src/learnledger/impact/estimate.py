@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 
 from learnledger.impact.methods import METHODS, MethodInfo
-from learnledger.impact.stats import normal_quantile, two_sided_normal_p
+from learnledger.impact.stats import (
+    normal_quantile,
+    student_t_quantile,
+    two_sided_normal_p,
+    two_sided_t_p,
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,9 @@ class EffectEstimate:
 
     `isolated` is False for the naive comparisons, which are shown only beside an isolated
     estimate; `warnings` are sentences a reader can act on; `details` holds method-specific
-    output (an event study, balance tables) for reports.
+    output (an event study, balance tables) for reports. `degrees_of_freedom`, when set, is
+    that of the Student t reference distribution the interval and the p-value use (None: the
+    normal).
     """
 
     method: str
@@ -45,6 +52,7 @@ class EffectEstimate:
     warnings: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     relative_effect: float | None = None
+    degrees_of_freedom: float | None = None
 
     @property
     def info(self) -> MethodInfo:
@@ -58,10 +66,14 @@ class EffectEstimate:
 
     @property
     def p_value(self) -> float:
-        """Two-sided p-value of "no effect" from the normal approximation."""
+        """Two-sided p-value of "no effect" from the normal approximation, or from Student's t
+        when the estimate has `degrees_of_freedom`."""
         if self.standard_error <= 0 or math.isnan(self.standard_error):
             return math.nan
-        return two_sided_normal_p(self.effect / self.standard_error)
+        statistic = self.effect / self.standard_error
+        if self.degrees_of_freedom is not None:
+            return two_sided_t_p(statistic, self.degrees_of_freedom)
+        return two_sided_normal_p(statistic)
 
     @property
     def credible(self) -> bool:
@@ -91,6 +103,9 @@ class EffectEstimate:
                 "level": self.interval.level,
             },
             "p_value": _finite(self.p_value),
+            "degrees_of_freedom": None
+            if self.degrees_of_freedom is None
+            else _finite(self.degrees_of_freedom),
             "n_treated": self.n_treated,
             "n_control": self.n_control,
             "assumptions": list(self.info.assumptions),
@@ -104,6 +119,14 @@ def normal_interval(effect: float, standard_error: float, level: float = 0.95) -
     """effect ± z * se."""
     z = normal_quantile(0.5 + level / 2.0)
     return Interval(effect - z * standard_error, effect + z * standard_error, level)
+
+
+def t_interval(
+    effect: float, standard_error: float, degrees_of_freedom: float, level: float = 0.95
+) -> Interval:
+    """effect ± t * se, t the Student quantile with `degrees_of_freedom`."""
+    t = student_t_quantile(0.5 + level / 2.0, degrees_of_freedom)
+    return Interval(effect - t * standard_error, effect + t * standard_error, level)
 
 
 def _finite(value: float) -> float | None:

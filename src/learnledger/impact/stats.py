@@ -1,9 +1,12 @@
-"""Small, dependency-free distribution functions the estimators need (normal and chi-square)."""
+"""Small distribution functions the estimators need: normal and chi-square (dependency-free),
+Student's t (through SciPy's special functions)."""
 
 from __future__ import annotations
 
 import math
 from statistics import NormalDist
+
+from scipy import special
 
 _STANDARD_NORMAL = NormalDist()
 
@@ -18,6 +21,25 @@ def two_sided_normal_p(z: float) -> float:
     if math.isnan(z):
         return math.nan
     return 2.0 * (1.0 - _STANDARD_NORMAL.cdf(abs(z)))
+
+
+def student_t_quantile(probability: float, degrees_of_freedom: float) -> float:
+    """Student's t quantile with `degrees_of_freedom` (any positive real; infinite gives the
+    normal quantile), e.g. 2.228139 for 0.975 with 10."""
+    if not degrees_of_freedom > 0:
+        raise ValueError("degrees_of_freedom must be positive")
+    if math.isinf(degrees_of_freedom):
+        return normal_quantile(probability)
+    return float(special.stdtrit(degrees_of_freedom, probability))
+
+
+def two_sided_t_p(t: float, degrees_of_freedom: float) -> float:
+    """Two-sided p-value of a t statistic with `degrees_of_freedom` (infinite: normal)."""
+    if math.isnan(t):
+        return math.nan
+    if math.isinf(degrees_of_freedom):
+        return two_sided_normal_p(t)
+    return float(2.0 * special.stdtr(degrees_of_freedom, -abs(t)))
 
 
 def chi_square_survival(statistic: float, degrees_of_freedom: int) -> float:
