@@ -82,11 +82,18 @@ class OrgTree:
         return dict.fromkeys(self.subtree(top), cell)
 
 
+def segment_names(engine: Engine, segment: str) -> dict[str, str]:
+    """Display names of the values of `segment` that have one (none for unnamed segments)."""
+    if segment not in _LABELS:
+        return {}
+    table, key_column, label_column = _LABELS[segment]
+    rows = engine.fetch_all(f'SELECT "{key_column}", "{label_column}" FROM "{table}"')
+    return {str(k): str(v) for k, v in rows if v is not None}
+
+
 def segment_labels(engine: Engine, segment: str, keys: set[str]) -> dict[str, str]:
     """Display names of `keys` of `segment` (keys without a name label themselves)."""
     if segment not in _LABELS or not keys:
         return {k: k for k in keys}
-    table, key_column, label_column = _LABELS[segment]
-    rows = engine.fetch_all(f'SELECT "{key_column}", "{label_column}" FROM "{table}"')
-    names = {str(k): str(v) for k, v in rows if v is not None}
+    names = segment_names(engine, segment)
     return {k: names.get(k, k) for k in keys}

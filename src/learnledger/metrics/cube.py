@@ -1,0 +1,442 @@
+"""Precomputed metric cells (the *cube*), so common runs read a few hundred rows (DuckDB).
+
+The monthly summaries (`learnledger.metrics.summaries`) keep the person in their key, so a run
+on them still aggregates millions of rows to count distinct people. When the summaries are
+built, this module also computes, for every (base view, time column, split columns) the
+built-in metrics read, each of their aggregates, the distinct people behind each aggregate a
+formula counts, and whether any row a formula reads is there, in one scan per group (GROUPING
+SETS) over:
+
+- *periods*: for a base with a time column, every month of data, every quarter and year of the
+  fiscal calendar, and the whole data, each as the range of months of data it holds (a run's
+  period is served when it holds the same months, e.g. a quarter cut short by the data, or a
+  window from the 1st of a month to the end of another); for a base with a span (people
+  employed), the exact periods the built-in metrics reading it report over the whole data, by
+  month, quarter and year, with the periods they are compared with;
+- *segments*: the totals, and each of `CUBE_SEGMENTS` the base has, the org unit rolled up to
+  the children of the root (each unit counted in the child subtree it lies in).
+
+The cells are computed with the same SQL expressions a run uses on the summaries (or, for spans,
+on the base view), after leaving out the people excluded by consent at build time, so a run
+served from the cube publishes identical values and people counts, and suppression (applied
+after, on those counts) hides the same cells. A run is served only when its settings (fiscal
+year, currency, consent mode) are the build's, the people excluded at the run's time are the
+people excluded at build time, it has no filters, its breakdown and split are precomputed,
+every aggregate is, and every period is (no period boundary splits a month of data); otherwise
+it reads the summaries or the base views as before. The cube is derived data kept in memory
+with the summaries (no table), rebuilt with them when the data version changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from learnledger.governance.consent import ANALYTICS, ExclusionQuery, exclusion_subquery
+from learnledger.metrics.bases import BASES, BaseView
+from learnledger.metrics.compiler import (
+    aggregate_sql,
+    column,
+    counts_people,
+    filter_sql,
+    people_sql,
+    period_condition,
+    summary_aggregate_sql,
+)
+from learnledger.metrics.definition import Aggregate, MetricDefinition
+from learnledger.metrics.periods import Period, period_of, previous_periods, reporting_periods
+from learnledger.metrics.segments import OrgTree
+from learnledger.metrics.summaries import BuildSettings, Summaries, Summary
+from learnledger.storage import Engine
+
+#: The segments precomputed besides the totals (when a base has them).
+CUBE_SEGMENTS = ("role", "org_unit", "programme")
+#: The period grains precomputed besides the whole data.
+CUBE_GRAINS = ("month", "quarter", "year")
+
+#: ("m", first month, last month) of the months of data a period holds, or ("d", start, end)
+#: for bases with spans.
+PeriodKey = tuple[str, dt.date, dt.date]
+#: (segment value, split values, numbers: aggregate values, people counts, row counts)
+CubeRow = tuple[str | None, tuple[str | None, ...], tuple[Any, ...]]
+#: (base, time column, split columns)
+GroupKey = tuple[str, str | None, tuple[str, ...]]
+
+
+def aggregate_signature(agg: Aggregate) -> str:
+    """What makes two aggregates over one base and time column compute the same values."""
+    measure = agg.measure.text if agg.measure is not None else ""
+    return f"{agg.function}|{measure}|{agg.where!r}"
+
+
+def rows_signature(aggregates: Sequence[Aggregate]) -> str:
+    """Which rows a run of `aggregates` groups: those any of them reads (when all have filters)
+    or all (see `learnledger.metrics.compiler.compile_query`)."""
+    if not all(agg.where for agg in aggregates):
+        return "*"
+    return "|".join(sorted(repr(agg.where) for agg in aggregates))
+
+
+@dataclass
+class CubeGroup:
+    """The precomputed cells of the aggregates over one base, time column and split columns."""
+
+    key: GroupKey
+    summary: Summary | None
+    segments: tuple[str, ...]
+    aggregates: dict[str, Aggregate]
+    people: dict[str, Aggregate]
+    row_sets: dict[str, tuple[Aggregate, ...]]
+    periods: dict[PeriodKey, str] = field(default_factory=dict)
+    cells: dict[tuple[PeriodKey, str | None], list[CubeRow]] = field(default_factory=dict)
+
+    def period_key(self, period: Period) -> PeriodKey | None:
+        """The key of `period` (None: no month of data in it)."""
+        if self.summary is None:
+            return ("d", period.start, period.end)
+        months = [
+            month
+            for month, (first, _) in self.summary.months.items()
+            if period.start <= first < period.end
+        ]
+        return ("m", min(months), max(months)) if months else None
+
+    def number_columns(self) -> list[tuple[str, str]]:
+        """(kind, signature) of each number a row holds, in order."""
+        return [
+            *(("value", s) for s in self.aggregates),
+            *(("people", s) for s in self.people),
+            *(("rows", s) for s in self.row_sets),
+        ]
+
+
+@dataclass
+class MetricCube:
+    """The precomputed cells of one data version, and what they were computed for."""
+
+    settings: BuildSettings
+    excluded: frozenset[str]
+    org_map: dict[str, str] | None
+    groups: dict[GroupKey, CubeGroup]
+    ranges: dict[tuple[str, str], tuple[dt.date | None, dt.date | None]]
+    #: How many queries the cube answered (runs reading it).
+    reads: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def cell_count(self) -> int:
+        """How many cells are kept."""
+        return sum(len(rows) for g in self.groups.values() for rows in g.cells.values())
+
+    def serves(self, settings: BuildSettings, excluded: frozenset[str]) -> bool:
+        """Whether runs with `settings` and these people `excluded` by consent may read it."""
+        return settings == self.settings and excluded == self.excluded
+
+    def rows(
+        self,
+        base: BaseView,
+        time: str | None,
+        aggregates: Sequence[Aggregate],
+        spine: Sequence[Period],
+        segment: str | None,
+        org_map: Mapping[str, str] | None,
+        splits: tuple[str, ...],
+        counted: set[str],
+    ) -> list[tuple[Any, ...]] | None:
+        """The rows `compile_query` would return for `aggregates` over `spine`, by `segment`
+        (a segment name; with `org_map` for the org unit) with totals and `splits` (columns),
+        counting the people of the `counted` aggregates; None when not precomputed."""
+        group = self.groups.get((base.name, time, splits))
+        if group is None or (segment is not None and segment not in group.segments):
+            return None
+        if segment == "org_unit" and org_map != self.org_map:
+            return None
+        if group.summary is not None and not group.summary.splits_no_month(spine):
+            return None
+        signatures = [aggregate_signature(a) for a in aggregates]
+        if any(s not in group.aggregates for s in signatures):
+            return None
+        people = [
+            aggregate_signature(a) if counts_people(base, a, counted) else None for a in aggregates
+        ]
+        if any(p is not None and p not in group.people for p in people):
+            return None
+        present = rows_signature(aggregates)
+        if present not in group.row_sets:
+            return None
+        keys = [group.period_key(p) for p in spine]
+        if any(k is not None and k not in group.periods for k in keys):
+            return None
+        columns = {c: i for i, c in enumerate(group.number_columns())}
+        picks: list[int] = []
+        for signature, counted_as in zip(signatures, people, strict=True):
+            picks.append(columns[("value", signature)])
+            if counted_as is not None:
+                picks.append(columns[("people", counted_as)])
+        present_at = columns[("rows", present)]
+        found: list[tuple[Any, ...]] = []
+        for period, key in zip(spine, keys, strict=True):
+            if key is None:
+                continue
+            sources = [(True, group.cells.get((key, None), []))]
+            if segment is not None:
+                sources.append((False, group.cells.get((key, segment), [])))
+            for is_total, cells in sources:
+                for cell, split_values, numbers in cells:
+                    if not numbers[present_at]:
+                        continue
+                    row = [period.label, cell, *split_values, *(numbers[i] for i in picks)]
+                    if segment is not None:
+                        row.append(1 if is_total else 0)
+                    found.append(tuple(row))
+        with self.lock:
+            self.reads += 1
+        return found
+
+
+def _groups(
+    definitions: Iterable[MetricDefinition], summaries: Summaries
+) -> dict[GroupKey, CubeGroup]:
+    """The groups the built-in definitions need, with their aggregates (no cells yet)."""
+    groups: dict[GroupKey, CubeGroup] = {}
+    allowed: dict[GroupKey, set[str]] = defaultdict(set)
+    for definition in definitions:
+        formula = definition.formula
+        if formula is None:
+            continue
+        by_group: dict[GroupKey, list[Aggregate]] = defaultdict(list)
+        for agg in formula.aggregates:
+            base = BASES[agg.base]
+            time = agg.time or base.time
+            if time is None and base.span is None:
+                continue
+            splits = tuple(base.segments[s] for s in definition.split_by)
+            by_group[(base.name, time, splits)].append(agg)
+        for key, aggregates in by_group.items():
+            base = BASES[key[0]]
+            summary = summaries.by_base.get((key[0], key[1])) if key[1] is not None else None
+            if key[1] is not None and (
+                summary is None or not all(summary.spec.serves(a) for a in aggregates)
+            ):
+                continue
+            group = groups.setdefault(key, CubeGroup(key, summary, (), {}, {}, {}))
+            for agg in aggregates:
+                group.aggregates.setdefault(aggregate_signature(agg), agg)
+                if agg.name == formula.people and counts_people(base, agg, {agg.name}):
+                    group.people.setdefault(aggregate_signature(agg), agg)
+            group.row_sets.setdefault(rows_signature(aggregates), tuple(aggregates))
+            allowed[key].update(s for s in definition.segments if s in base.segments)
+    for key, group in groups.items():
+        group.segments = tuple(s for s in CUBE_SEGMENTS if s in allowed[key])
+    return groups
+
+
+def _month_ranges(summary: Summary, fiscal_start: int) -> set[PeriodKey]:
+    """Each month of data, each quarter and year, and the whole data, as month ranges."""
+    months = sorted(summary.months)
+    if not months:
+        return set()
+    ranges: set[PeriodKey] = {("m", months[0], months[-1])}
+    for grain in CUBE_GRAINS:
+        spans: dict[dt.date, list[dt.date]] = defaultdict(list)
+        for month in months:
+            spans[period_of(month, grain, fiscal_start).start].append(month)
+        ranges.update(("m", min(m), max(m)) for m in spans.values())
+    return ranges
+
+
+def _span_periods(
+    key: GroupKey,
+    definitions: Iterable[MetricDefinition],
+    ranges: Mapping[tuple[str, str], tuple[dt.date | None, dt.date | None]],
+    fiscal_start: int,
+) -> set[PeriodKey]:
+    """The periods the definitions reading a span base report over the whole data (as a
+    window and by each of `CUBE_GRAINS`) and compare with the previous periods."""
+    found: set[PeriodKey] = set()
+    for definition in definitions:
+        formula = definition.formula
+        if formula is None or not any(a.base == key[0] for a in formula.aggregates):
+            continue
+        firsts, lasts = [], []
+        for agg in formula.aggregates:
+            time = agg.time or BASES[agg.base].time
+            if time is None:
+                continue
+            first, last = ranges.get((agg.base, time), (None, None))
+            if first is not None and last is not None:
+                firsts.append(first)
+                lasts.append(last)
+        if not firsts:
+            continue
+        for grain in (None, *CUBE_GRAINS):
+            reporting = reporting_periods(min(firsts), max(lasts), grain, fiscal_start)
+            for period in [*reporting, *previous_periods(reporting, grain, fiscal_start)]:
+                found.add(("d", period.start, period.end))
+    return found
+
+
+def _consented_source(
+    base: BaseView, summary: Summary | None, consent: ExclusionQuery
+) -> tuple[str, list[Any]]:
+    source = base.sql if summary is None else f"\nSELECT * FROM {summary.spec.table}"
+    if base.person is None:
+        return f"FROM ({source}\n) b", []
+    person = column(base.person)
+    return (
+        f"FROM ({source}\n) b WHERE {person} IS NULL OR {person} NOT IN ({consent.sql})",
+        list(consent.params),
+    )
+
+
+def _fill(
+    engine: Engine,
+    group: CubeGroup,
+    consent: ExclusionQuery,
+    org_table: str | None,
+    currency: str,
+) -> None:
+    """Compute the cells of `group` over its periods (one query, GROUPING SETS)."""
+    base = BASES[group.key[0]]
+    splits = group.key[2]
+    labels = {key: str(i) for i, key in enumerate(sorted(group.periods))}
+    group.periods = labels
+    by_label = {label: key for key, label in labels.items()}
+    source, params = _consented_source(base, group.summary, consent)
+    sql = [f"FROM (SELECT * {source}) b"]
+    if group.summary is not None:
+        pairs = [
+            (label, month)
+            for key, label in labels.items()
+            for month in sorted(group.summary.months)
+            if key[1] <= month <= key[2]
+        ]
+        sql.append(
+            "JOIN (VALUES "
+            + ", ".join("(CAST(? AS TEXT), CAST(? AS DATE))" for _ in pairs)
+            + f") AS s(period, period_month) ON {column('_month')} = s.period_month"
+        )
+        for label, month in pairs:
+            params += [label, month.isoformat()]
+    else:
+        sql.append(
+            "JOIN (VALUES "
+            + ", ".join("(CAST(? AS TEXT), CAST(? AS DATE), CAST(? AS DATE))" for _ in labels)
+            + ") AS s(period, period_start, period_end) "
+            + period_condition(base, None, False)
+        )
+        for key, label in labels.items():
+            params += [label, key[1].isoformat(), key[2].isoformat()]
+    segment_sql: list[str] = []
+    for segment in group.segments:
+        if segment == "org_unit" and org_table is not None:
+            sql.append(f"LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}")
+            segment_sql.append("o.cell")
+        else:
+            segment_sql.append(column(base.segments[segment]))
+    select_params: list[Any] = []
+    selected = [
+        "s.period",
+        *(f"CAST({s} AS TEXT)" for s in segment_sql),
+        *(f"CAST({column(c)} AS TEXT)" for c in splits),
+    ]
+    for kind, signature in group.number_columns():
+        if kind == "value":
+            agg = group.aggregates[signature]
+            selected.append(
+                aggregate_sql(agg, select_params, currency)
+                if group.summary is None
+                else summary_aggregate_sql(agg, group.summary.spec, select_params, currency)
+            )
+        elif kind == "people":
+            assert base.person is not None
+            selected.append(
+                people_sql(group.people[signature], base.person, select_params, currency)
+            )
+        elif signature == "*":
+            selected.append("COUNT(*)")
+        else:
+            alternatives = [
+                "(" + " AND ".join(filter_sql(f, select_params, currency) for f in a.where) + ")"
+                for a in group.row_sets[signature]
+            ]
+            selected.append(f"COUNT(CASE WHEN {' OR '.join(alternatives)} THEN 1 END)")
+    selected += [f"GROUPING({s})" for s in segment_sql]
+    common = ["s.period", *(column(c) for c in splits)]
+    sets = [f"({', '.join(common)})", *(f"({', '.join([*common, s])})" for s in segment_sql)]
+    text = (
+        "SELECT "
+        + ",\n       ".join(selected)
+        + "\n"
+        + "\n".join(sql)
+        + "\nGROUP BY GROUPING SETS ("
+        + ", ".join(sets)
+        + ")"
+    )
+    width = len(group.number_columns())
+    first_number = 1 + len(segment_sql) + len(splits)
+    for row in engine.fetch_all(text, select_params + params):
+        key = by_label[row[0]]
+        flags = row[first_number + width :]
+        grouped = next((s for s, flag in zip(group.segments, flags, strict=True) if not flag), None)
+        cell = None
+        if grouped is not None:
+            cell = row[1 + group.segments.index(grouped)]
+        split_values = tuple(row[1 + len(segment_sql) : first_number])
+        numbers = tuple(row[first_number : first_number + width])
+        group.cells.setdefault((key, grouped), []).append((cell, split_values, numbers))
+
+
+def _data_ranges(
+    engine: Engine, summaries: Summaries, consent: ExclusionQuery
+) -> dict[tuple[str, str], tuple[dt.date | None, dt.date | None]]:
+    """The first and last date of each summary's rows, consent exclusions applied."""
+    ranges: dict[tuple[str, str], tuple[dt.date | None, dt.date | None]] = {}
+    for key, summary in summaries.by_base.items():
+        source, params = _consented_source(BASES[key[0]], summary, consent)
+        row = engine.fetch_one(f'SELECT MIN(b."_first"), MAX(b."_last") {source}', params)
+        ranges[key] = (row[0], row[1]) if row else (None, None)
+    return ranges
+
+
+def build_cube(
+    engine: Engine,
+    definitions: Iterable[MetricDefinition],
+    summaries: Summaries,
+    settings: BuildSettings,
+) -> MetricCube | None:
+    """Precompute the cells of `definitions` from the built `summaries` for `settings`; None
+    without a summary database (nothing to serve)."""
+    if not summaries.database or not summaries.by_base:
+        return None
+    definitions = list(definitions)
+    moment = dt.datetime.now(dt.UTC)
+    consent = exclusion_subquery(ANALYTICS, moment, opt_in=settings.analytics_opt_in)
+    excluded = frozenset(
+        str(row[0])
+        for row in engine.fetch_all(consent.sql, list(consent.params))
+        if row[0] is not None
+    )
+    groups = _groups(definitions, summaries)
+    ranges = _data_ranges(engine, summaries, consent)
+    org_map: dict[str, str] | None = None
+    org_table: str | None = None
+    if any("org_unit" in g.segments for g in groups.values()):
+        org_map = OrgTree.load(engine).roll_up(None)
+        org_table = summaries.org_map_table(engine, org_map) if org_map else None
+    if org_table is None:  # no hierarchy: org-unit breakdowns read the summaries
+        for group in groups.values():
+            group.segments = tuple(s for s in group.segments if s != "org_unit")
+    for key, group in groups.items():
+        if group.summary is not None:
+            periods = _month_ranges(group.summary, settings.fiscal_year_start_month)
+        else:
+            periods = _span_periods(key, definitions, ranges, settings.fiscal_year_start_month)
+        group.periods = dict.fromkeys(periods, "")
+        if periods:
+            _fill(engine, group, consent, org_table, settings.currency)
+    return MetricCube(settings, excluded, org_map, groups, ranges)
