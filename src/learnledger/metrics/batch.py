@@ -49,7 +49,7 @@ class SharedReads:
 
     def _read_consent(self) -> None:
         cube = self.summaries.cube if self.summaries is not None else None
-        if cube is None:
+        if cube is None or cube.settings != self.settings:  # no need to list who is excluded
             self._excluded = excluded_count(
                 self.engine, ANALYTICS, self.as_of, opt_in=self.settings.analytics_opt_in
             )

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learnledger.governance.consent import ANALYTICS, ExclusionQuery, exclusion_subquery
-from learnledger.metrics.bases import BASES, BaseView
+from learnledger.metrics.bases import BASES, PERSON_SEGMENTS, BaseView
 from learnledger.metrics.compiler import (
     aggregate_sql,
     column,
@@ -391,6 +391,287 @@ def _fill(
         group.cells.setdefault((key, grouped), []).append((cell, split_values, numbers))
 
 
+#: Most months of data whose presence bits fit in one HUGEINT (beyond: `_fill` is used).
+MAX_BIT_MONTHS = 126
+
+
+def _counts_people_only(group: CubeGroup) -> bool:
+    """Whether every distinct count of `group` counts people (not e.g. courses)."""
+    person = BASES[group.key[0]].person
+    return all(
+        a.function != "count_distinct" or (a.measure is not None and a.measure.text == person)
+        for a in group.aggregates.values()
+    )
+
+
+def _where_key(agg: Aggregate) -> str:
+    return repr(agg.where)
+
+
+def _condition(agg: Aggregate, params: list[Any], currency: str) -> str:
+    if not agg.where:
+        return "1 = 1"
+    return " AND ".join(filter_sql(f, params, currency) for f in agg.where)
+
+
+def _partials(
+    agg: Aggregate, group: CubeGroup, params: list[Any], currency: str
+) -> tuple[list[str], str]:
+    """Monthly partial aggregates of `agg` over the summary rows (inner query) and how the
+    outer query combines them (``{0}``, ``{1}``: the partials' columns): the run's
+    expressions (`summary_aggregate_sql`) split in two additive steps."""
+    assert group.summary is not None
+    when = f"CASE WHEN {_condition(agg, params, currency)} THEN "
+    if agg.measure is None:
+        return [f"SUM({when}{column('_rows')} END)"], "COALESCE(SUM({0}), 0)"
+    i = group.summary.spec.measure_index(agg.measure)
+    if agg.function in ("count", "sum"):
+        part = "_n_" if agg.function == "count" else "_s_"
+        return [f"SUM({when}{column(f'{part}{i}')} END)"], "COALESCE(SUM({0}), 0)"
+    if agg.function == "avg":
+        n_params: list[Any] = []
+        n_when = f"CASE WHEN {_condition(agg, n_params, currency)} THEN "
+        params.extend(n_params)
+        return [
+            f"SUM({when}{column(f'_s_{i}')} END)",
+            f"SUM({n_when}{column(f'_n_{i}')} END)",
+        ], "SUM({0}) / NULLIF(SUM({1}), 0)"
+    function = agg.function.upper()
+    return [f"{function}({when}{column(f'_{agg.function}_{i}')} END)"], function + "({0})"
+
+
+def _fill_months(
+    engine: Engine,
+    group: CubeGroup,
+    consent: ExclusionQuery,
+    org_table: str | None,
+    currency: str,
+) -> None:
+    """Compute the cells of `group` (a base with a summary) in three steps, none counting
+    distinct values over the periods: sums, counts, minima and maxima per month and segment
+    (no person), added up per period; for the people, each person's months of data under each
+    counted filter as bits (one row per person and split, or person, programme and split),
+    then per period the people whose bits meet the period's months."""
+    summary = group.summary
+    assert summary is not None
+    base = BASES[group.key[0]]
+    splits = group.key[2]
+    months = sorted(summary.months)
+    labels = {key: str(i) for i, key in enumerate(sorted(group.periods))}
+    group.periods = labels
+    by_label = {label: key for key, label in labels.items()}
+    source, source_params = _consented_source(base, summary, consent)
+    org_join = f" LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}"
+    segment_raw = {
+        s: "o.cell" if s == "org_unit" else column(base.segments[s]) for s in group.segments
+    }
+    uses_org = "org_unit" in group.segments and org_table is not None
+    split_raw = [column(c) for c in splits]
+    person = base.person
+
+    # 1. Values and row counts: partials per month and segment, added up per period.
+    params: list[Any] = []
+    inner = [
+        f"{column('_month')} AS month",
+        *(f"{raw} AS seg_{i}" for i, raw in enumerate(segment_raw.values())),
+        *(f"{raw} AS split_{i}" for i, raw in enumerate(split_raw)),
+    ]
+    finals: list[str] = []
+    people_by_where: dict[str, Aggregate] = {}
+    value_sources: list[tuple[str, int]] = []  # ("final", index) or ("people", where index)
+    partial_count = 0
+    for agg in group.aggregates.values():
+        if agg.function == "count_distinct":  # of people (`_counts_people_only`)
+            where = _where_key(agg)
+            people_by_where.setdefault(where, agg)
+            value_sources.append(("people", list(people_by_where).index(where)))
+            continue
+        parts, final = _partials(agg, group, params, currency)
+        names = [f"p_{partial_count + j}" for j in range(len(parts))]
+        inner += [f"{part} AS {name}" for part, name in zip(parts, names, strict=True)]
+        partial_count += len(parts)
+        finals.append(final.format(*(f"v.{name}" for name in names)))
+        value_sources.append(("final", len(finals) - 1))
+    for agg in group.people.values():
+        people_by_where.setdefault(_where_key(agg), agg)
+    for row_set in group.row_sets.values():
+        if all(a.where for a in row_set):
+            alternatives = " OR ".join(f"({_condition(a, params, currency)})" for a in row_set)
+            inner.append(f"SUM(CASE WHEN {alternatives} THEN 1 ELSE 0 END) AS r_{len(finals)}")
+        else:
+            inner.append(f"COUNT(*) AS r_{len(finals)}")
+        finals.append(f"SUM(v.r_{len(finals)})")
+    params += source_params
+    inner_sql = (
+        "SELECT "
+        + ", ".join(inner)
+        + f"\nFROM (SELECT * {source}) b"
+        + (org_join if uses_org else "")
+        + "\nGROUP BY "
+        + ", ".join([column("_month"), *segment_raw.values(), *split_raw])
+    )
+    pairs = [(label, m) for key, label in labels.items() for m in months if key[1] <= m <= key[2]]
+    params += [value for label, m in pairs for value in (label, m.isoformat())]
+    seg_cols = [f"v.seg_{i}" for i in range(len(segment_raw))]
+    split_cols = [f"v.split_{i}" for i in range(len(split_raw))]
+    common = ["s.period", *split_cols]
+    text = (
+        "SELECT s.period, "
+        + ", ".join(
+            [
+                *(f"CAST({c} AS TEXT)" for c in seg_cols),
+                *(f"CAST({c} AS TEXT)" for c in split_cols),
+                *finals,
+                *(f"GROUPING({c})" for c in seg_cols),
+            ]
+        )
+        + f"\nFROM ({inner_sql}) v\nJOIN (VALUES "
+        + ", ".join("(CAST(? AS TEXT), CAST(? AS DATE))" for _ in pairs)
+        + ") AS s(period, period_month) ON v.month = s.period_month\nGROUP BY GROUPING SETS ("
+        + ", ".join([f"({', '.join(common)})", *(f"({', '.join([*common, c])})" for c in seg_cols)])
+        + ")"
+    )
+    value_rows = _grouped_rows(
+        engine.fetch_all(text, params), group.segments, len(split_raw), len(finals)
+    )
+
+    # 2. People: months of data per person as bits, met by each period's months.
+    people: dict[tuple[Any, ...], list[Any]] = {}
+    if person is not None and people_by_where:
+        bits = {m: i for i, m in enumerate(months)}
+        masks = {
+            label: sum(1 << bits[m] for m in months if key[1] <= m <= key[2])
+            for key, label in labels.items()
+        }
+        attributes = [s for s in group.segments if s in PERSON_SEGMENTS]
+        queries = [(attributes, True)]
+        queries += [([s], False) for s in group.segments if s not in PERSON_SEGMENTS]
+        for segments, with_totals in queries:
+            text, params = _people_sql(
+                base,
+                segments,
+                segment_raw,
+                split_raw,
+                list(people_by_where.values()),
+                source,
+                source_params,
+                org_join if "org_unit" in segments and uses_org else "",
+                bits,
+                masks,
+                with_totals,
+                currency,
+            )
+            people.update(
+                _grouped_rows(
+                    engine.fetch_all(text, params),
+                    tuple(segments),
+                    len(split_raw),
+                    len(people_by_where),
+                )
+            )
+    wanted = list(people_by_where)
+    for (label, grouped, cell, split_values), numbers in value_rows.items():
+        counts = people.get((label, grouped, cell, split_values), [0] * len(wanted))
+        values: list[Any] = []
+        for kind, index in value_sources:
+            values.append(numbers[index] if kind == "final" else counts[index])
+        values += [counts[wanted.index(_where_key(a))] for a in group.people.values()]
+        values += numbers[len(numbers) - len(group.row_sets) :]
+        group.cells.setdefault((by_label[label], grouped), []).append(
+            (cell, split_values, tuple(values))
+        )
+
+
+def _grouped_rows(
+    rows: Iterable[tuple[Any, ...]], segments: Sequence[str], splits: int, numbers: int
+) -> dict[tuple[Any, ...], list[Any]]:
+    """Rows of a GROUPING SETS query (period, segment columns, split columns, numbers, one
+    GROUPING flag per segment) by (period, segment grouped or None, its value, splits)."""
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    first = 1 + len(segments) + splits
+    for row in rows:
+        flags = row[first + numbers :]
+        grouped = next((s for s, flag in zip(segments, flags, strict=True) if not flag), None)
+        cell = row[1 + list(segments).index(grouped)] if grouped is not None else None
+        split_values = tuple(row[1 + len(segments) : first])
+        found[(row[0], grouped, cell, split_values)] = list(row[first : first + numbers])
+    return found
+
+
+def _people_sql(
+    base: BaseView,
+    segments: Sequence[str],
+    segment_raw: Mapping[str, str],
+    split_raw: Sequence[str],
+    counted: Sequence[Aggregate],
+    source: str,
+    source_params: Sequence[Any],
+    org_join: str,
+    bits: Mapping[dt.date, int],
+    masks: Mapping[str, int],
+    with_totals: bool,
+    currency: str,
+) -> tuple[str, list[Any]]:
+    """SQL counting, per period, the people of each of `counted` (their filters) by
+    `segments` (with the totals when `with_totals`) and splits: one row per person (and
+    segment when not a person attribute) with their months under each filter as bits."""
+    assert base.person is not None
+    person = column(base.person)
+    params: list[Any] = []
+    masks_sql = [
+        f"BIT_OR(CASE WHEN {_condition(a, params, currency)} "
+        f"THEN CAST(1 AS HUGEINT) << m.idx END) AS mask_{i}"
+        for i, a in enumerate(counted)
+    ]
+    params += list(source_params)
+    params += [value for month, idx in bits.items() for value in (month.isoformat(), idx)]
+    params += [value for label, mask in masks.items() for value in (label, str(mask))]
+    raw = [segment_raw[s] for s in segments]
+    inner = (
+        "SELECT "
+        + ", ".join(
+            [
+                *(f"{r} AS seg_{i}" for i, r in enumerate(raw)),
+                *(f"{r} AS split_{i}" for i, r in enumerate(split_raw)),
+                *masks_sql,
+            ]
+        )
+        + f"\nFROM (SELECT * {source}) b JOIN (VALUES "
+        + ", ".join("(CAST(? AS DATE), CAST(? AS INTEGER))" for _ in bits)
+        + f") AS m(month, idx) ON {column('_month')} = m.month{org_join}"
+        + f"\nWHERE {person} IS NOT NULL\nGROUP BY "
+        + ", ".join([person, *raw, *split_raw])
+    )
+    seg_cols = [f"q.seg_{i}" for i in range(len(raw))]
+    split_cols = [f"q.split_{i}" for i in range(len(split_raw))]
+    common = ["r.period", *split_cols]
+    sets = [f"({', '.join([*common, c])})" for c in seg_cols]
+    if with_totals:
+        sets.insert(0, f"({', '.join(common)})")
+    any_mask = " | ".join(f"COALESCE(q.mask_{i}, CAST(0 AS HUGEINT))" for i in range(len(counted)))
+    text = (
+        "SELECT r.period, "
+        + ", ".join(
+            [
+                *(f"CAST({c} AS TEXT)" for c in seg_cols),
+                *(f"CAST({c} AS TEXT)" for c in split_cols),
+                *(
+                    f"COUNT(CASE WHEN (q.mask_{i} & r.mask) <> 0 THEN 1 END)"
+                    for i in range(len(counted))
+                ),
+                *(f"GROUPING({c})" for c in seg_cols),
+            ]
+        )
+        + f"\nFROM ({inner}) q\nJOIN (VALUES "
+        + ", ".join("(CAST(? AS TEXT), CAST(? AS HUGEINT))" for _ in masks)
+        + f") AS r(period, mask) ON (({any_mask}) & r.mask) <> 0"
+        + "\nGROUP BY GROUPING SETS ("
+        + ", ".join(sets)
+        + ")"
+    )
+    return text, params
+
+
 def _data_ranges(
     engine: Engine, summaries: Summaries, consent: ExclusionQuery
 ) -> dict[tuple[str, str], tuple[dt.date | None, dt.date | None]]:
@@ -437,6 +718,14 @@ def build_cube(
         else:
             periods = _span_periods(key, definitions, ranges, settings.fiscal_year_start_month)
         group.periods = dict.fromkeys(periods, "")
-        if periods:
+        if not periods:
+            continue
+        if (
+            group.summary is not None
+            and len(group.summary.months) <= MAX_BIT_MONTHS
+            and _counts_people_only(group)
+        ):
+            _fill_months(engine, group, consent, org_table, settings.currency)
+        else:
             _fill(engine, group, consent, org_table, settings.currency)
     return MetricCube(settings, excluded, org_map, groups, ranges)

@@ -23,7 +23,8 @@ when it changes again: a stale summary is never read. The previous generation st
 (in memory, unread by new runs) until the next build, so a run that started on it can
 finish; after an erasure, the erased person's rows (never on disk) stay in that previous
 generation's memory until the next data change or a restart. PostgreSQL keeps the base-view
-path.
+path. Each build also precomputes the cells of common runs from the summaries
+(`learnledger.metrics.cube`, for the `BuildSettings` of the run that triggered it).
 """
 
 from __future__ import annotations
