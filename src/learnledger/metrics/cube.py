@@ -280,6 +280,16 @@ def _span_periods(
     return found
 
 
+@dataclass(frozen=True)
+class BuildInputs:
+    """What every group's cells are computed with: the consent exclusions at build time,
+    the org roll-up table (None: no org-unit breakdown) and the reporting currency."""
+
+    consent: ExclusionQuery
+    org_table: str | None
+    currency: str
+
+
 def _consented_source(
     base: BaseView, summary: Summary | None, consent: ExclusionQuery
 ) -> tuple[str, list[Any]]:
@@ -293,14 +303,9 @@ def _consented_source(
     )
 
 
-def _fill(
-    engine: Engine,
-    group: CubeGroup,
-    consent: ExclusionQuery,
-    org_table: str | None,
-    currency: str,
-) -> None:
+def _fill(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
     """Compute the cells of `group` over its periods (one query, GROUPING SETS)."""
+    consent, org_table, currency = inputs.consent, inputs.org_table, inputs.currency
     base = BASES[group.key[0]]
     splits = group.key[2]
     labels = {key: str(i) for i, key in enumerate(sorted(group.periods))}
@@ -440,18 +445,13 @@ def _partials(
     return [f"{function}({when}{column(f'_{agg.function}_{i}')} END)"], function + "({0})"
 
 
-def _fill_months(
-    engine: Engine,
-    group: CubeGroup,
-    consent: ExclusionQuery,
-    org_table: str | None,
-    currency: str,
-) -> None:
+def _fill_months(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
     """Compute the cells of `group` (a base with a summary) in three steps, none counting
     distinct values over the periods: sums, counts, minima and maxima per month and segment
     (no person), added up per period; for the people, each person's months of data under each
     counted filter as bits (one row per person and split, or person, programme and split),
     then per period the people whose bits meet the period's months."""
+    consent, org_table, currency = inputs.consent, inputs.org_table, inputs.currency
     summary = group.summary
     assert summary is not None
     base = BASES[group.key[0]]
@@ -712,6 +712,7 @@ def build_cube(
     if org_table is None:  # no hierarchy: org-unit breakdowns read the summaries
         for group in groups.values():
             group.segments = tuple(s for s in group.segments if s != "org_unit")
+    inputs = BuildInputs(consent, org_table, settings.currency)
     for key, group in groups.items():
         if group.summary is not None:
             periods = _month_ranges(group.summary, settings.fiscal_year_start_month)
@@ -725,7 +726,7 @@ def build_cube(
             and len(group.summary.months) <= MAX_BIT_MONTHS
             and _counts_people_only(group)
         ):
-            _fill_months(engine, group, consent, org_table, settings.currency)
+            _fill_months(engine, group, inputs)
         else:
-            _fill(engine, group, consent, org_table, settings.currency)
+            _fill(engine, group, inputs)
     return MetricCube(settings, excluded, org_map, groups, ranges)
