@@ -2,7 +2,8 @@
 
 A run needs, besides its own aggregates, the people excluded by consent, the current summaries
 (which checks the data version: about 15 small queries), the org hierarchy, the first and last
-date of each base's data and the names of segment values. `run_metrics` computes these once for
+date of each base's data, the org roll-up, the programme objectives and the names of segment
+values. `run_metrics` computes these once for
 all its runs (e.g. every metric of the executive set, or of a dashboard), `run_metric` once for
 its one run; each is read lazily, when a run first needs it.
 """
@@ -13,6 +14,7 @@ import datetime as dt
 
 from learnledger.governance.consent import ANALYTICS, excluded_count, exclusion_subquery
 from learnledger.metrics.cube import MetricCube
+from learnledger.metrics.objectives import ObjectiveRow, read_objectives
 from learnledger.metrics.segments import OrgTree, segment_names
 from learnledger.metrics.summaries import BuildSettings, current_summaries, supports_summaries
 from learnledger.storage import Engine
@@ -46,6 +48,8 @@ class SharedReads:
         self._cube: MetricCube | None = None
         self._tree: OrgTree | None = None
         self._names: dict[str, dict[str, str]] = {}
+        self._roll_ups: dict[str | None, dict[str, str]] = {}
+        self._objectives: list[ObjectiveRow] | None = None
 
     def _read_consent(self) -> None:
         cube = self.summaries.cube if self.summaries is not None else None
@@ -81,6 +85,19 @@ class SharedReads:
         if self._tree is None:
             self._tree = OrgTree.load(self.engine)
         return self._tree
+
+    def roll_up(self, parent: str | None) -> dict[str, str]:
+        """`OrgTree.roll_up(parent)` of the batch's tree, computed once per parent (callers
+        must not change it)."""
+        if parent not in self._roll_ups:
+            self._roll_ups[parent] = self.tree().roll_up(parent)
+        return self._roll_ups[parent]
+
+    def objectives(self) -> list[ObjectiveRow]:
+        """The programme objectives (`read_objectives`)."""
+        if self._objectives is None:
+            self._objectives = read_objectives(self.engine)
+        return self._objectives
 
     def labels(self, segment: str, keys: set[str]) -> dict[str, str]:
         """Display names of `keys` of `segment` (keys without a name label themselves)."""

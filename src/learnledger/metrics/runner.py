@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -163,7 +163,7 @@ def _run(
         result.comparison = ", ".join(sorted({p.label for p in comparison.values()}))
     spine = list(dict.fromkeys([*reporting, *comparison.values()]))
     tree = reads.tree() if _uses_org(request) else None
-    scope, grouping = _scope_and_grouping(definition, request, tree)
+    scope, grouping = _scope_and_grouping(definition, request, tree, reads.roll_up)
     cube = reads.cube() if not scope else None
     values = _fetch(
         engine, formula, spine, grouping, scope, context.currency, consent, summaries, cube
@@ -195,7 +195,9 @@ def _run(
         labels = reads.labels(request.by, keys)
         for cell in result.cells:
             cell.label = labels.get(cell.segment) if cell.segment is not None else None
-    result.objectives = objective_statuses(engine, definition, request.by, request.filters, result)
+    result.objectives = objective_statuses(
+        engine, definition, request.by, request.filters, result, reads.objectives
+    )
     return result
 
 
@@ -361,9 +363,13 @@ def _uses_org(request: MetricRequest) -> bool:
 
 
 def _scope_and_grouping(
-    definition: MetricDefinition, request: MetricRequest, tree: OrgTree | None
+    definition: MetricDefinition,
+    request: MetricRequest,
+    tree: OrgTree | None,
+    roll_up: Callable[[str | None], dict[str, str]] | None = None,
 ) -> tuple[dict[str, list[str]], Grouping]:
-    """Scope values by segment, and the grouping (columns are resolved per base later)."""
+    """Scope values by segment, and the grouping (columns are resolved per base later).
+    `roll_up` (default: `tree.roll_up`) maps the units under a parent to their cells."""
     scope: dict[str, list[str]] = {}
     for segment, value in request.filters.items():
         if segment == "org_unit":
@@ -374,7 +380,7 @@ def _scope_and_grouping(
     org_map = None
     if request.by == "org_unit":
         assert tree is not None
-        org_map = tree.roll_up(request.filters.get("org_unit"))
+        org_map = (roll_up or tree.roll_up)(request.filters.get("org_unit"))
     return scope, Grouping(segment=request.by, org_map=org_map, splits=definition.split_by)
 
 

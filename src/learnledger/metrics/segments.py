@@ -8,6 +8,7 @@ roots, each root is a cell). A filter on an org unit keeps the unit and its desc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,6 +39,15 @@ class OrgTree:
         rows = engine.fetch_all("SELECT org_unit_id, parent_id FROM org_units")
         return cls({str(unit): (str(parent) if parent else None) for unit, parent in rows})
 
+    @functools.cached_property
+    def _below(self) -> dict[str, list[str]]:
+        """Each unit's children (indexed once per tree)."""
+        below: dict[str, list[str]] = {}
+        for child, parent in self.parents.items():
+            if parent is not None:
+                below.setdefault(parent, []).append(child)
+        return below
+
     def children(self, unit: str | None) -> list[str]:
         """Units whose parent is `unit` (None: the roots), sorted."""
         known = set(self.parents)
@@ -51,10 +61,7 @@ class OrgTree:
         """`unit` and all its descendants."""
         if unit not in self.parents:
             raise NotFoundError(f"org unit {unit!r} does not exist")
-        below: dict[str, list[str]] = {}
-        for child, parent in self.parents.items():
-            if parent is not None:
-                below.setdefault(parent, []).append(child)
+        below = self._below
         found = {unit}
         frontier = [unit]
         while frontier:
