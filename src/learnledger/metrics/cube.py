@@ -539,36 +539,28 @@ def _fill_months(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
     people: dict[tuple[Any, ...], list[Any]] = {}
     if person is not None and people_by_where:
         bits = {m: i for i, m in enumerate(months)}
-        masks = {
-            label: sum(1 << bits[m] for m in months if key[1] <= m <= key[2])
-            for key, label in labels.items()
-        }
-        attributes = [s for s in group.segments if s in PERSON_SEGMENTS]
-        queries = [(attributes, True)]
-        queries += [([s], False) for s in group.segments if s not in PERSON_SEGMENTS]
-        for segments, with_totals in queries:
-            text, params = _people_sql(
-                base,
-                segments,
-                segment_raw,
-                split_raw,
-                list(people_by_where.values()),
-                source,
-                source_params,
-                org_join if "org_unit" in segments and uses_org else "",
-                bits,
-                masks,
-                with_totals,
-                currency,
-            )
-            people.update(
-                _grouped_rows(
-                    engine.fetch_all(text, params),
-                    tuple(segments),
-                    len(split_raw),
-                    len(people_by_where),
-                )
-            )
+        units = BitUnits(
+            "JOIN (VALUES "
+            + ", ".join("(CAST(? AS DATE), CAST(? AS INTEGER))" for _ in bits)
+            + f") AS u(month, idx) ON {column('_month')} = u.month",
+            [value for month, idx in bits.items() for value in (month.isoformat(), idx)],
+            {
+                label: sum(1 << bits[m] for m in months if key[1] <= m <= key[2])
+                for key, label in labels.items()
+            },
+        )
+        people = _people_counts(
+            engine,
+            group,
+            segment_raw,
+            split_raw,
+            list(people_by_where.values()),
+            source,
+            source_params,
+            org_join if uses_org else "",
+            units,
+            currency,
+        )
     wanted = list(people_by_where)
     for (label, grouped, cell, split_values), numbers in value_rows.items():
         counts = people.get((label, grouped, cell, split_values), [0] * len(wanted))
@@ -598,6 +590,56 @@ def _grouped_rows(
     return found
 
 
+@dataclass(frozen=True)
+class BitUnits:
+    """The units (months, or periods) people are marked present in, as bit positions: `join`
+    (with `params`) pairs each base or summary row with the units it lies in, as ``u.idx``;
+    `masks` gives each period label the bits of the units it covers."""
+
+    join: str
+    params: list[Any]
+    masks: dict[str, int]
+
+
+def _people_counts(
+    engine: Engine,
+    group: CubeGroup,
+    segment_raw: Mapping[str, str],
+    split_raw: Sequence[str],
+    counted: Sequence[Aggregate],
+    source: str,
+    source_params: Sequence[Any],
+    org_join: str,
+    units: BitUnits,
+    currency: str,
+) -> dict[tuple[Any, ...], list[Any]]:
+    """The distinct people of each of `counted` by (period label, segment or None, value,
+    splits): the totals and person attributes in one query, each other segment in its own
+    (a person may count in several of its values)."""
+    base = BASES[group.key[0]]
+    attributes = [s for s in group.segments if s in PERSON_SEGMENTS]
+    queries = [(attributes, True)]
+    queries += [([s], False) for s in group.segments if s not in PERSON_SEGMENTS]
+    people: dict[tuple[Any, ...], list[Any]] = {}
+    for segments, with_totals in queries:
+        text, params = _people_sql(
+            base,
+            segments,
+            segment_raw,
+            split_raw,
+            counted,
+            source,
+            source_params,
+            org_join if "org_unit" in segments else "",
+            units,
+            with_totals,
+            currency,
+        )
+        rows = engine.fetch_all(text, params)
+        people.update(_grouped_rows(rows, tuple(segments), len(split_raw), len(counted)))
+    return people
+
+
 def _people_sql(
     base: BaseView,
     segments: Sequence[str],
@@ -607,25 +649,25 @@ def _people_sql(
     source: str,
     source_params: Sequence[Any],
     org_join: str,
-    bits: Mapping[dt.date, int],
-    masks: Mapping[str, int],
+    units: BitUnits,
     with_totals: bool,
     currency: str,
 ) -> tuple[str, list[Any]]:
     """SQL counting, per period, the people of each of `counted` (their filters) by
     `segments` (with the totals when `with_totals`) and splits: one row per person (and
-    segment when not a person attribute) with their months under each filter as bits."""
+    segment when not a person attribute) with the `units` they appear in under each filter
+    as bits."""
     assert base.person is not None
     person = column(base.person)
     params: list[Any] = []
     masks_sql = [
         f"BIT_OR(CASE WHEN {_condition(a, params, currency)} "
-        f"THEN CAST(1 AS HUGEINT) << m.idx END) AS mask_{i}"
+        f"THEN CAST(1 AS HUGEINT) << u.idx END) AS mask_{i}"
         for i, a in enumerate(counted)
     ]
     params += list(source_params)
-    params += [value for month, idx in bits.items() for value in (month.isoformat(), idx)]
-    params += [value for label, mask in masks.items() for value in (label, str(mask))]
+    params += units.params
+    params += [value for label, mask in units.masks.items() for value in (label, str(mask))]
     raw = [segment_raw[s] for s in segments]
     inner = (
         "SELECT "
@@ -636,9 +678,7 @@ def _people_sql(
                 *masks_sql,
             ]
         )
-        + f"\nFROM (SELECT * {source}) b JOIN (VALUES "
-        + ", ".join("(CAST(? AS DATE), CAST(? AS INTEGER))" for _ in bits)
-        + f") AS m(month, idx) ON {column('_month')} = m.month{org_join}"
+        + f"\nFROM (SELECT * {source}) b {units.join}{org_join}"
         + f"\nWHERE {person} IS NOT NULL\nGROUP BY "
         + ", ".join([person, *raw, *split_raw])
     )
@@ -663,7 +703,7 @@ def _people_sql(
             ]
         )
         + f"\nFROM ({inner}) q\nJOIN (VALUES "
-        + ", ".join("(CAST(? AS TEXT), CAST(? AS HUGEINT))" for _ in masks)
+        + ", ".join("(CAST(? AS TEXT), CAST(? AS HUGEINT))" for _ in units.masks)
         + f") AS r(period, mask) ON (({any_mask}) & r.mask) <> 0"
         + "\nGROUP BY GROUPING SETS ("
         + ", ".join(sets)
