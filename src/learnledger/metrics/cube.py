@@ -304,10 +304,18 @@ def _consented_source(
 
 
 def _fill(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
-    """Compute the cells of `group` over its periods (one query, GROUPING SETS)."""
+    """Compute the cells of `group` over its periods (one query, GROUPING SETS). For a base
+    with spans, distinct people are counted apart (`_people_counts`), with the periods as
+    bits, when there are at most `MAX_BIT_MONTHS` periods."""
     consent, org_table, currency = inputs.consent, inputs.org_table, inputs.currency
     base = BASES[group.key[0]]
     splits = group.key[2]
+    by_bits = (
+        group.summary is None
+        and base.person is not None
+        and len(group.periods) <= MAX_BIT_MONTHS
+        and _counts_people_only(group)
+    )
     labels = {key: str(i) for i, key in enumerate(sorted(group.periods))}
     group.periods = labels
     by_label = {label: key for key, label in labels.items()}
@@ -350,7 +358,9 @@ def _fill(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
         *(f"CAST({column(c)} AS TEXT)" for c in splits),
     ]
     for kind, signature in group.number_columns():
-        if kind == "value":
+        if by_bits and _people_of(group, kind, signature) is not None:
+            selected.append("CAST(NULL AS BIGINT)")  # counted by `_span_people`
+        elif kind == "value":
             agg = group.aggregates[signature]
             selected.append(
                 aggregate_sql(agg, select_params, currency)
@@ -382,18 +392,86 @@ def _fill(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
         + ", ".join(sets)
         + ")"
     )
-    width = len(group.number_columns())
-    first_number = 1 + len(segment_sql) + len(splits)
-    for row in engine.fetch_all(text, select_params + params):
-        key = by_label[row[0]]
-        flags = row[first_number + width :]
-        grouped = next((s for s, flag in zip(group.segments, flags, strict=True) if not flag), None)
-        cell = None
-        if grouped is not None:
-            cell = row[1 + group.segments.index(grouped)]
-        split_values = tuple(row[1 + len(segment_sql) : first_number])
-        numbers = tuple(row[first_number : first_number + width])
-        group.cells.setdefault((key, grouped), []).append((cell, split_values, numbers))
+    columns = group.number_columns()
+    found = _grouped_rows(
+        engine.fetch_all(text, select_params + params), group.segments, len(splits), len(columns)
+    )
+    people: dict[tuple[Any, ...], list[Any]] = {}
+    counted: dict[str, Aggregate] = {}
+    if by_bits:
+        for kind, signature in columns:
+            of = _people_of(group, kind, signature)
+            if of is not None:
+                counted.setdefault(_where_key(of), of)
+        if counted:
+            people = _span_people(engine, group, inputs, labels, list(counted.values()))
+    wanted = list(counted)
+    for (label, grouped, cell, split_values), numbers in found.items():
+        if counted:
+            counts = people.get((label, grouped, cell, split_values), [0] * len(wanted))
+            for i, (kind, signature) in enumerate(columns):
+                of = _people_of(group, kind, signature)
+                if of is not None:
+                    numbers[i] = counts[wanted.index(_where_key(of))]
+        group.cells.setdefault((by_label[label], grouped), []).append(
+            (cell, split_values, tuple(numbers))
+        )
+
+
+def _people_of(group: CubeGroup, kind: str, signature: str) -> Aggregate | None:
+    """The aggregate whose distinct people a number column counts (a people count, or a
+    distinct count of people), else None."""
+    if kind == "people":
+        return group.people[signature]
+    if kind == "value" and group.aggregates[signature].function == "count_distinct":
+        return group.aggregates[signature]
+    return None
+
+
+def _span_people(
+    engine: Engine,
+    group: CubeGroup,
+    inputs: BuildInputs,
+    labels: Mapping[PeriodKey, str],
+    counted: Sequence[Aggregate],
+) -> dict[tuple[Any, ...], list[Any]]:
+    """The distinct people of `counted` per period of a base with spans: each person's
+    periods (those their span overlaps) as bits."""
+    base = BASES[group.key[0]]
+    source, source_params = _consented_source(base, None, inputs.consent)
+    org = inputs.org_table
+    segment_raw = {
+        s: "o.cell" if s == "org_unit" and org is not None else column(base.segments[s])
+        for s in group.segments
+    }
+    order = sorted(labels)
+    units = BitUnits(
+        "JOIN (VALUES "
+        + ", ".join("(CAST(? AS INTEGER), CAST(? AS DATE), CAST(? AS DATE))" for _ in order)
+        + ") AS u(idx, period_start, period_end) "
+        + period_condition(base, None, False).replace("s.period_", "u.period_"),
+        [
+            value
+            for i, key in enumerate(order)
+            for value in (i, key[1].isoformat(), key[2].isoformat())
+        ],
+        {labels[key]: 1 << i for i, key in enumerate(order)},
+    )
+    org_join = (
+        f" LEFT JOIN {org} o ON o.org_unit_id = {column('org_unit_id')}" if org is not None else ""
+    )
+    return _people_counts(
+        engine,
+        group,
+        segment_raw,
+        [column(c) for c in group.key[2]],
+        counted,
+        source,
+        source_params,
+        org_join,
+        units,
+        inputs.currency,
+    )
 
 
 #: Most months of data whose presence bits fit in one HUGEINT (beyond: `_fill` is used).
