@@ -4,8 +4,7 @@ The monthly summaries (`learnledger.metrics.summaries`) keep the person in their
 on them still aggregates millions of rows to count distinct people. When the summaries are
 built, this module also computes, for every (base view, time column, split columns) the
 built-in metrics read, each of their aggregates, the distinct people behind each aggregate a
-formula counts, and whether any row a formula reads is there, in one scan per group (GROUPING
-SETS) over:
+formula counts, and whether any row a formula reads is there, over:
 
 - *periods*: for a base with a time column, every month of data, every quarter and year of the
   fiscal calendar, and the whole data, each as the range of months of data it holds (a run's
@@ -16,10 +15,20 @@ SETS) over:
 - *segments*: the totals, and each of `CUBE_SEGMENTS` the base has, the org unit rolled up to
   the children of the root (each unit counted in the child subtree it lies in).
 
-The cells are computed with the same SQL expressions a run uses on the summaries (or, for spans,
-on the base view), after leaving out the people excluded by consent at build time, so a run
-served from the cube publishes identical values and people counts, and suppression (applied
-after, on those counts) hides the same cells. A run is served only when its settings (fiscal
+How (`_fill_months`): sums, counts, minima and maxima are added up per month and segment
+without the person, then per period (the run's expressions on the summaries, in two additive
+steps); distinct people come from one row per person (and split, or programme: a person may
+count in several; role, org unit, location and manager are the person's current attributes,
+joined from `people` in every base, so one person row serves the totals and all of them)
+holding, as bits, the months they appear in under each counted filter,
+compared with each period's months, so no distinct count runs over the periods. A span base
+marks the periods each person's span overlaps instead (`_span_people`). Bases with more than
+`MAX_BIT_MONTHS` months, or distinct counts of something other than people, use one GROUPING
+SETS query with the run's own expressions (`_fill`). Consent exclusions at build time are
+applied first, so a run served from the cube publishes the values and people counts the
+summaries give (the floating-point sums may add in another order; values are rounded to 10
+significant digits first, as for engine parity), and suppression (applied after, on those
+counts) hides the same cells. A run is served only when its settings (fiscal
 year, currency, consent mode) are the build's, the people excluded at the run's time are the
 people excluded at build time, it has no filters, its breakdown and split are precomputed,
 every aggregate is, and every period is (no period boundary splits a month of data); otherwise
