@@ -13,7 +13,7 @@ from learnledger.core.model.migrations import MIGRATIONS
 from learnledger.demo import build_demo
 from learnledger.metrics.catalogue import load_catalogue
 from learnledger.metrics.definition import MetricDefinition
-from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
+from learnledger.metrics.runner import MetricRequest, RunContext, run_metric, run_metrics
 from learnledger.metrics.summaries import current_summaries
 from learnledger.storage import Engine, Migrator
 from learnledger.storage.duckdb_engine import DuckDBEngine
@@ -177,3 +177,115 @@ def test_an_org_unit_breakdown_under_a_filter_equals_the_base_views(demo: Engine
         )
         summary = run_metric(demo, definition, request, RunContext(as_of=AS_OF, min_group_size=5))
         assert _as_dict(summary) == _as_dict(base), definition.id
+
+
+def _executive_runs() -> list[tuple[MetricDefinition, MetricRequest]]:
+    runs = []
+    for definition in CATALOGUE:
+        by = next((s for s in ("programme", "org_unit") if s in definition.segments), None)
+        requests = [MetricRequest(), MetricRequest(by=by, period="quarter", compare="previous")]
+        if "role" in definition.segments:
+            requests.append(MetricRequest(by="role", period="month"))
+        if "org_unit" in definition.segments:
+            requests += [MetricRequest(by="org_unit"), MetricRequest(by="org_unit", period="year")]
+        runs += [(definition, request) for request in requests]
+    return runs
+
+
+def test_the_executive_set_reads_only_precomputed_cells_and_equals_the_base_views(
+    demo: Engine,
+) -> None:
+    """Every metric in the executive segmentations, as one batch: each aggregate is answered
+    from the cube (no summary or base-view query), with the base views' cells, people counts,
+    suppressions and notes."""
+    summaries = current_summaries(demo)
+    assert summaries is not None
+    assert summaries.cube is not None
+    runs = _executive_runs()
+    context = RunContext(as_of=AS_OF, min_group_size=5)
+    queries: list[str] = []
+    fetch_all = demo.fetch_all
+
+    def counting(sql: str, params: Any = None) -> Any:
+        queries.append(sql)
+        return fetch_all(sql, params)
+
+    before = summaries.cube.reads
+    demo.fetch_all = counting  # type: ignore[method-assign]
+    try:
+        results = run_metrics(demo, runs, context)
+    finally:
+        del demo.fetch_all
+    assert summaries.cube.reads - before >= len(runs)
+    assert not [q for q in queries if "GROUP BY" in q], "an aggregate was not precomputed"
+    base = dataclasses.replace(context, summaries=False)
+    for (definition, request), result in zip(runs, results, strict=True):
+        expected = run_metric(demo, definition, request, base)
+        assert _as_dict(result) == _as_dict(expected), f"{definition.id} {request}"
+    assert any(c.suppressed for r in results for c in r.cells)
+
+
+def test_a_batch_equals_its_runs_one_by_one(demo: Engine) -> None:
+    runs = _executive_runs()[:12]
+    context = RunContext(as_of=AS_OF, min_group_size=5)
+    batch = run_metrics(demo, runs, context)
+    for (definition, request), result in zip(runs, batch, strict=True):
+        alone = run_metric(demo, definition, request, context)
+        assert _as_dict(result) == _as_dict(alone)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"as_of": dt.datetime(2024, 12, 1, tzinfo=dt.UTC)},  # before the withdrawals
+        {"analytics_opt_in": True},
+        {"fiscal_year_start_month": 4},
+        {"currency": "USD"},
+    ],
+    ids=["other consent", "opt-in", "fiscal April", "currency"],
+)
+def test_runs_the_cube_was_not_built_for_read_the_summaries(
+    demo: Engine, change: dict[str, Any]
+) -> None:
+    """Other people excluded by consent, or other settings: the cube is not read, and the
+    results still equal the base views'."""
+    summaries = current_summaries(demo)
+    assert summaries is not None
+    assert summaries.cube is not None
+    context = dataclasses.replace(RunContext(as_of=AS_OF, min_group_size=5), **change)
+    runs = [
+        (d, r)
+        for d, r in _executive_runs()
+        if d.id in ("active_learners", "reach", "sales", "cost_per_learner")
+    ]
+    before = summaries.cube.reads
+    results = run_metrics(demo, runs, context)
+    assert summaries.cube.reads == before
+    base = dataclasses.replace(context, summaries=False)
+    for (definition, request), result in zip(runs, results, strict=True):
+        expected = run_metric(demo, definition, request, base)
+        assert _as_dict(result) == _as_dict(expected), f"{definition.id} {request}"
+
+
+def test_filtered_and_unusual_breakdowns_fall_back_to_the_summaries(demo: Engine) -> None:
+    """A filter or a segment the cube does not keep: the summaries answer, as before. (A week
+    holding whole months of data may be answered by the cube: it holds the same rows.)"""
+    summaries = current_summaries(demo)
+    assert summaries is not None
+    assert summaries.cube is not None
+    definition = next(d for d in CATALOGUE if d.id == "completion_rate")
+    programme = demo.fetch_one("SELECT MIN(programme_id) FROM programmes")
+    assert programme is not None
+    context = RunContext(as_of=AS_OF, min_group_size=5)
+    for request in (
+        MetricRequest(by="role", filters={"programme": programme[0]}),
+        MetricRequest(by="course", period="quarter"),
+        MetricRequest(period="week"),
+    ):
+        before = summaries.cube.reads
+        result = run_metric(demo, definition, request, context)
+        assert summaries.cube.reads == before or request.period == "week", request
+        expected = run_metric(
+            demo, definition, request, dataclasses.replace(context, summaries=False)
+        )
+        assert _as_dict(result) == _as_dict(expected)

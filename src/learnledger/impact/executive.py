@@ -31,8 +31,10 @@ from learnledger.impact.portfolio import Decision, RoiEvidence, decide
 from learnledger.impact.roi_service import RoiReport, kpi_conversion, programme_roi, roi_evidence
 from learnledger.impact.service import ImpactRequest
 from learnledger.metrics.catalogue import Catalogue
+from learnledger.metrics.definition import MetricDefinition
 from learnledger.metrics.periods import GRAINS, Period, period_of, previous_period
-from learnledger.metrics.runner import MetricRequest, RunContext, run_metric
+from learnledger.metrics.results import MetricResult
+from learnledger.metrics.runner import MetricRequest, RunContext, run_metric, run_metrics
 from learnledger.storage.engine import Engine
 
 FROM_MONTH = 3
@@ -41,6 +43,8 @@ SETTLE_MONTHS = 6
 LEADING = ("completion_rate", "proficiency_gain", "behaviour_change", "active_learners")
 LAGGING = ("performance_change", "cost", "cost_per_learner")
 DEFAULT_PERIOD = "quarter"
+#: Metrics the headline cards read (besides the ROI results).
+CARD_METRICS = ("proficiency_gain", "completion_rate", "behaviour_change")
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ def executive_overview(
         if visible(r.target.programme_id) and request.programme in (None, r.target.programme_id)
     ]
     metric = _MetricReader(engine, catalogue, context, filters)
+    metric.prefetch([*CARD_METRICS, *LEADING, *LAGGING], [current, previous])
     cards = _cards(metric, shown, current, previous, context)
     rows = [_roi_row(r, context) for r in shown]
     indicators = [
@@ -453,18 +458,42 @@ class _MetricReader:
         self.filters = filters
         self._cells: dict[tuple[str, Period], list[tuple[float, int]]] = {}
 
+    def _request(self, definition: MetricDefinition, period: Period) -> MetricRequest:
+        filters = {k: v for k, v in self.filters.items() if k in definition.segments}
+        return MetricRequest(start=period.start, end=period.last_day, filters=filters)
+
+    @staticmethod
+    def _totals(result: MetricResult) -> list[tuple[float, int]]:
+        return [
+            (float(c.value), int(c.people or 0))
+            for c in result.cells
+            if c.is_total and not c.suppressed and c.value is not None
+        ]
+
+    def prefetch(self, metric_ids: Sequence[str], periods: Sequence[Period]) -> None:
+        """Run `metric_ids` over `periods` as one batch (`run_metrics`: consent, summaries and
+        the rest read once). On any error nothing is kept: each is then run, or fails, on its
+        own when read."""
+        wanted = [
+            (m, p) for m in dict.fromkeys(metric_ids) for p in periods if (m, p) not in self._cells
+        ]
+        try:
+            runs = [(self.catalogue.get(m), p) for m, p in wanted]
+            results = run_metrics(
+                self.engine, [(d, self._request(d, p)) for d, p in runs], self.context
+            )
+        except LearnLedgerError:
+            return
+        for key, result in zip(wanted, results, strict=True):
+            self._cells[key] = self._totals(result)
+
     def cells(self, metric_id: str, period: Period) -> list[tuple[float, int]]:
         key = (metric_id, period)
         if key not in self._cells:
             definition = self.catalogue.get(metric_id)
-            filters = {k: v for k, v in self.filters.items() if k in definition.segments}
-            request = MetricRequest(start=period.start, end=period.last_day, filters=filters)
+            request = self._request(definition, period)
             result = run_metric(self.engine, definition, request, self.context)
-            self._cells[key] = [
-                (float(c.value), int(c.people or 0))
-                for c in result.cells
-                if c.is_total and not c.suppressed and c.value is not None
-            ]
+            self._cells[key] = self._totals(result)
         return self._cells[key]
 
     def total(self, metric_id: str, period: Period) -> float | None:

@@ -45,7 +45,8 @@ class Grouping:
     splits: tuple[str, ...]
 
 
-def _filter_sql(flt: Filter, params: list[Any], currency: str) -> str:
+def filter_sql(flt: Filter, params: list[Any], currency: str) -> str:
+    """`flt` as a condition on the base view; its parameters are appended to `params`."""
     col = column(flt.column)
     if flt.op == "is_null":
         return f"{col} IS {'' if flt.value else 'NOT '}NULL"
@@ -58,8 +59,9 @@ def _filter_sql(flt: Filter, params: list[Any], currency: str) -> str:
     return f"{col} {_COMPARISONS[flt.op]} ?"
 
 
-def _aggregate_sql(agg: Aggregate, params: list[Any], currency: str) -> str:
-    conditions = [_filter_sql(f, params, currency) for f in agg.where]
+def aggregate_sql(agg: Aggregate, params: list[Any], currency: str) -> str:
+    """`agg` over the base view's rows; its parameters are appended to `params`."""
+    conditions = [filter_sql(f, params, currency) for f in agg.where]
     condition = " AND ".join(conditions) if conditions else "1 = 1"
     measure = agg.measure.to_sql(column) if agg.measure is not None else "1"
     inner = f"CASE WHEN {condition} THEN {measure} END"
@@ -73,14 +75,14 @@ def _aggregate_sql(agg: Aggregate, params: list[Any], currency: str) -> str:
     return f"{agg.function.upper()}({as_double})"
 
 
-def _summary_aggregate_sql(
+def summary_aggregate_sql(
     agg: Aggregate, summary: SummarySpec, params: list[Any], currency: str
 ) -> str:
     """`agg` over the rows of `summary` (see `learnledger.metrics.summaries`)."""
 
     def when(value: str) -> str:
         # The filter's parameters are added at each use, in the order the text uses them.
-        conditions = [_filter_sql(f, params, currency) for f in agg.where]
+        conditions = [filter_sql(f, params, currency) for f in agg.where]
         condition = " AND ".join(conditions) if conditions else "1 = 1"
         return f"CASE WHEN {condition} THEN {value} END"
 
@@ -119,13 +121,14 @@ def counts_people(base: BaseView, agg: Aggregate, counted: Collection[str] | Non
     return needs_people_column(base, agg) and (counted is None or agg.name in counted)
 
 
-def _people_sql(agg: Aggregate, person: str, params: list[Any], currency: str) -> str:
-    conditions = [_filter_sql(f, params, currency) for f in agg.where]
+def people_sql(agg: Aggregate, person: str, params: list[Any], currency: str) -> str:
+    """The distinct people (`person` column) of the rows `agg` reads."""
+    conditions = [filter_sql(f, params, currency) for f in agg.where]
     condition = " AND ".join(conditions) if conditions else "1 = 1"
     return f"COUNT(DISTINCT CASE WHEN {condition} THEN {column(person)} END)"
 
 
-def _period_condition(base: BaseView, time: str | None, summarised: bool) -> str:
+def period_condition(base: BaseView, time: str | None, summarised: bool) -> str:
     """The ON clause placing rows in the periods of the spine (period_start, period_end)."""
     if summarised:
         first = column("_first")
@@ -182,7 +185,7 @@ def compile_query(
         for p in periods:
             params += [p.label, p.start.isoformat(), p.end.isoformat()]
         sql.append(f"JOIN (VALUES {spine}) AS s(period, period_start, period_end)")
-        sql.append(_period_condition(base, time, summary is not None))
+        sql.append(period_condition(base, time, summary is not None))
     key_sql = "CAST(NULL AS TEXT)"
     if grouping.org_map is not None and org_table is not None:
         sql.append(f"LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}")
@@ -203,7 +206,7 @@ def compile_query(
         # Skip rows no aggregate reads (and the empty cells they would make).
         alternatives = []
         for agg in aggregates:
-            parts = [_filter_sql(f, params, currency) for f in agg.where]
+            parts = [filter_sql(f, params, currency) for f in agg.where]
             alternatives.append("(" + " AND ".join(parts) + ")")
         conditions.append("(" + " OR ".join(alternatives) + ")")
     for col, values in scope.columns.items():
@@ -219,13 +222,13 @@ def compile_query(
     ]
     for i, agg in enumerate(aggregates):
         value = (
-            _aggregate_sql(agg, select_params, currency)
+            aggregate_sql(agg, select_params, currency)
             if summary is None
-            else _summary_aggregate_sql(agg, summary, select_params, currency)
+            else summary_aggregate_sql(agg, summary, select_params, currency)
         )
         selected.append(f"{value} AS agg_{i}")
         if base.person is not None and counts_people(base, agg, counted):
-            selected.append(f"{_people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
+            selected.append(f"{people_sql(agg, base.person, select_params, currency)} AS ppl_{i}")
     group = ["s.period", *(column(c) for c in grouping.splits)]
     grouped = ", ".join(group)
     if key_sql != "CAST(NULL AS TEXT)":

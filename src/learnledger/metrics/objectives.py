@@ -10,11 +10,26 @@ negative (a reduction), otherwise at or above it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from learnledger.metrics.definition import MetricDefinition
 from learnledger.metrics.results import MetricResult, ObjectiveStatus
 from learnledger.storage import Engine
+
+#: An objective as `read_objectives` returns it: (objective_id, programme_id, level,
+#: target_value, unit, within_months, metric_id).
+ObjectiveRow = tuple[Any, ...]
+
+
+def read_objectives(engine: Engine) -> list[ObjectiveRow]:
+    """Every programme objective (none when the table does not exist)."""
+    if "programme_objectives" not in engine.table_names():
+        return []
+    return engine.fetch_all(
+        "SELECT objective_id, programme_id, level, target_value, unit, within_months, metric_id "
+        "FROM programme_objectives ORDER BY programme_id, objective_id"
+    )
 
 
 def objective_statuses(
@@ -23,10 +38,10 @@ def objective_statuses(
     by: str | None,
     filters: Mapping[str, str],
     result: MetricResult,
+    objectives: Callable[[], Sequence[ObjectiveRow]] | None = None,
 ) -> list[ObjectiveStatus]:
-    """Objectives on this metric for the programmes the result shows a value for."""
-    if "programme_objectives" not in engine.table_names():
-        return []
+    """Objectives on this metric for the programmes the result shows a value for.
+    `objectives` returns the objectives (`read_objectives`; e.g. read once for a batch)."""
     # (programme, measure or None) -> the latest period's value.
     actual: dict[tuple[str, str | None], float | None] = {}
     measure_split = "measure" in definition.split_by
@@ -41,10 +56,7 @@ def objective_statuses(
         actual[(programme, measure)] = cell.value
     if not actual:
         return []
-    rows = engine.fetch_all(
-        "SELECT objective_id, programme_id, level, target_value, unit, within_months, metric_id "
-        "FROM programme_objectives ORDER BY programme_id, objective_id"
-    )
+    rows = objectives() if objectives is not None else read_objectives(engine)
     statuses = []
     for objective_id, programme_id, level, target, unit, within, metric_id in rows:
         if metric_id == definition.id:

@@ -92,3 +92,29 @@ def previous_window(period: Period) -> Period:
     length = period.end - period.start
     start = period.start - length
     return window(start, period.start - dt.timedelta(days=1))
+
+
+def reporting_periods(
+    first: dt.date, last: dt.date, grain: str | None, fiscal_start: int = 1
+) -> list[Period]:
+    """The periods a run reports for data from `first` to `last`: one window without a
+    `grain`, else the periods of `grain`, the first and last cut to the data."""
+    if grain is None:
+        return [window(first, last)]
+    periods = periods_between(first, last, grain, fiscal_start)
+    end = last + dt.timedelta(days=1)
+    return [Period(max(p.start, first), min(p.end, end), p.label) for p in periods]
+
+
+def previous_periods(
+    reporting: list[Period], grain: str | None, fiscal_start: int = 1
+) -> list[Period]:
+    """The period each of `reporting` is compared with by ``compare: previous``, in order.
+
+    The first reporting period may be cut short by the data (starting mid-month): it is
+    compared with the whole period before the one it lies in, never with itself.
+    """
+    if grain is None:
+        return [previous_window(reporting[0])]
+    whole = period_of(reporting[0].start, grain, fiscal_start)
+    return [previous_period(whole, grain, fiscal_start), *reporting[:-1]]

@@ -4,34 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from learnledger.errors import LearnLedgerError, ValidationError
-from learnledger.governance.consent import (
-    ANALYTICS,
-    ExclusionQuery,
-    excluded_count,
-    exclusion_subquery,
-)
+from learnledger.governance.consent import ExclusionQuery
 from learnledger.metrics.bases import BASES, BaseView
+from learnledger.metrics.batch import SharedReads
 from learnledger.metrics.compiler import Grouping, Scope, compile_query, counts_people
+from learnledger.metrics.cube import MetricCube
 from learnledger.metrics.definition import Aggregate, Formula, MetricDefinition
 from learnledger.metrics.objectives import objective_statuses
 from learnledger.metrics.periods import (
     GRAINS,
     Period,
-    period_of,
-    periods_between,
-    previous_period,
-    previous_window,
+    previous_periods,
+    reporting_periods,
     window,
 )
 from learnledger.metrics.privacy import ProtectedCell, protect, suppression_reason
 from learnledger.metrics.results import MetricCell, MetricResult
-from learnledger.metrics.segments import OrgTree, segment_labels
-from learnledger.metrics.summaries import Summaries, Summary, current_summaries
+from learnledger.metrics.segments import OrgTree
+from learnledger.metrics.summaries import BuildSettings, Summaries, Summary
 from learnledger.storage import Engine
 
 COMPARISONS = ("previous", "baseline")
@@ -88,17 +83,47 @@ def run_metric(
     engine: Engine, definition: MetricDefinition, request: MetricRequest, context: RunContext
 ) -> MetricResult:
     """Compute `definition` as `request` asks, with small cells suppressed."""
+    return run_metrics(engine, [(definition, request)], context)[0]
+
+
+def run_metrics(
+    engine: Engine,
+    runs: Sequence[tuple[MetricDefinition, MetricRequest]],
+    context: RunContext,
+) -> list[MetricResult]:
+    """Compute each (definition, request) of `runs`, in order, as `run_metric` would, reading
+    what the runs share (consent, summaries, org tree, data ranges, labels) once, at one
+    moment (`context.as_of`, default now). Every request is checked before any is run."""
+    for definition, request in runs:
+        _check_run(definition, request)
+    reads = SharedReads(
+        engine,
+        context.as_of or dt.datetime.now(dt.UTC),
+        BuildSettings(context.fiscal_year_start_month, context.currency, context.analytics_opt_in),
+        context.summaries,
+    )
+    return [_run(reads, definition, request, context) for definition, request in runs]
+
+
+def _check_run(definition: MetricDefinition, request: MetricRequest) -> None:
     if definition.formula is None:
         raise ComputedElsewhereError(
             f"metric {definition.id} ({definition.name}) is computed by the "
             f"{definition.computed_by} engine, not by the metric layer: "
             "run `learnledger roi` for it"
         )
-    formula = definition.formula
     _check_request(definition, request)
-    as_of = context.as_of or dt.datetime.now(dt.UTC)
-    consent = exclusion_subquery(ANALYTICS, as_of, opt_in=context.analytics_opt_in)
-    summaries = current_summaries(engine) if context.summaries else None
+
+
+def _run(
+    reads: SharedReads, definition: MetricDefinition, request: MetricRequest, context: RunContext
+) -> MetricResult:
+    engine = reads.engine
+    formula = definition.formula
+    assert formula is not None  # _check_run
+    as_of = reads.as_of
+    consent = reads.consent
+    summaries = reads.summaries
     result = MetricResult(
         metric_id=definition.id,
         name=definition.name,
@@ -112,7 +137,7 @@ def run_metric(
         compare=request.compare,
         comparison=None,
         min_group_size=context.min_group_size,
-        consent_excluded=excluded_count(engine, ANALYTICS, as_of, opt_in=context.analytics_opt_in),
+        consent_excluded=reads.excluded_count(),
     )
     if result.consent_excluded:
         result.notes.append(
@@ -123,7 +148,7 @@ def run_metric(
         )
     first, last = request.start, request.end
     if first is None or last is None:
-        data_first, data_last = _data_range(engine, formula, consent, summaries)
+        data_first, data_last = _data_range(reads, formula)
         if data_first is None or data_last is None:
             result.notes.append("no data in the base views of this metric")
             return result
@@ -132,14 +157,17 @@ def run_metric(
     if last < first:
         result.notes.append(f"no data between {first} and {last}")
         return result
-    reporting = _reporting_periods(first, last, request.period, context.fiscal_year_start_month)
+    reporting = reporting_periods(first, last, request.period, context.fiscal_year_start_month)
     comparison = _comparison_periods(reporting, request, context.fiscal_year_start_month)
     if request.compare:
         result.comparison = ", ".join(sorted({p.label for p in comparison.values()}))
     spine = list(dict.fromkeys([*reporting, *comparison.values()]))
-    tree = OrgTree.load(engine) if _uses_org(request) else None
-    scope, grouping = _scope_and_grouping(definition, request, tree)
-    values = _fetch(engine, formula, spine, grouping, scope, context.currency, consent, summaries)
+    tree = reads.tree() if _uses_org(request) else None
+    scope, grouping = _scope_and_grouping(definition, request, tree, reads.roll_up)
+    cube = reads.cube() if not scope else None
+    values = _fetch(
+        engine, formula, spine, grouping, scope, context.currency, consent, summaries, cube
+    )
     cells = _assemble(definition, formula, spine, values, context.min_group_size)
     if tree is not None and "org_unit" in request.filters:
         _hide_what_ancestors_hide(
@@ -164,10 +192,12 @@ def run_metric(
         result.cells.append(cell)
     if request.by:
         keys = {c.segment for c in result.cells if c.segment is not None}
-        labels = segment_labels(engine, request.by, keys)
+        labels = reads.labels(request.by, keys)
         for cell in result.cells:
             cell.label = labels.get(cell.segment) if cell.segment is not None else None
-    result.objectives = objective_statuses(engine, definition, request.by, request.filters, result)
+    result.objectives = objective_statuses(
+        engine, definition, request.by, request.filters, result, reads.objectives
+    )
     return result
 
 
@@ -271,49 +301,44 @@ def _summarised(base: BaseView, summary: Summary | None) -> BaseView:
     return replace(base, sql=f"\nSELECT * FROM {summary.spec.table}")
 
 
-def _data_range(
-    engine: Engine,
-    formula: Formula,
-    consent: ExclusionQuery,
-    summaries: Summaries | None = None,
-) -> tuple[dt.date | None, dt.date | None]:
-    """The first and last date of the rows the formula's aggregates read."""
+def _data_range(reads: SharedReads, formula: Formula) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last date of the rows the formula's timed aggregates read (consent
+    applied), each base's read once per batch (or taken from the precomputed cells)."""
     firsts: list[dt.date] = []
     lasts: list[dt.date] = []
+    summaries = reads.summaries
+    cube = reads.cube()
     for agg in formula.aggregates:
         time = agg.time or BASES[agg.base].time
+        if time is None:  # spans (people employed) do not bound the data
+            continue
         summary = (
             summaries.usable(agg.base, time, [agg], (), None) if summaries is not None else None
         )
-        base, base_params = _consented(_summarised(BASES[agg.base], summary), consent)
-        if summary is not None:
-            sql = f'SELECT MIN(b."_first"), MAX(b."_last") FROM ({base.sql}\n) b'
-        elif time is not None:
-            sql = f'SELECT MIN(b."{time}"), MAX(b."{time}") FROM ({base.sql}\n) b'
-        else:
-            assert base.span is not None
-            start, end = base.span
-            sql = (
-                f'SELECT MIN(b."{start}"), MAX(COALESCE(b."{end}", b."{start}")) '
-                f"FROM ({base.sql}\n) b"
-            )
-        row = engine.fetch_one(sql, list(base_params))
-        if row and row[0] is not None and time is not None:
-            firsts.append(row[0])
-            lasts.append(row[1])
+        known = (agg.base, time, summary is not None)
+        if known not in reads.ranges:
+            if cube is not None and (agg.base, time) in cube.ranges:
+                reads.ranges[known] = cube.ranges[(agg.base, time)]
+            else:
+                reads.ranges[known] = _read_range(reads, agg.base, time, summary)
+        first, last = reads.ranges[known]
+        if first is not None and last is not None:
+            firsts.append(first)
+            lasts.append(last)
     if not firsts:
         return None, None
     return min(firsts), max(lasts)
 
 
-def _reporting_periods(
-    first: dt.date, last: dt.date, grain: str | None, fiscal_start: int
-) -> list[Period]:
-    if grain is None:
-        return [window(first, last)]
-    periods = periods_between(first, last, grain, fiscal_start)
-    end = last + dt.timedelta(days=1)
-    return [Period(max(p.start, first), min(p.end, end), p.label) for p in periods]
+def _read_range(
+    reads: SharedReads, base_name: str, time: str, summary: Summary | None
+) -> tuple[dt.date | None, dt.date | None]:
+    base, base_params = _consented(_summarised(BASES[base_name], summary), reads.consent)
+    column = "_first" if summary is not None else time
+    last = "_last" if summary is not None else time
+    sql = f'SELECT MIN(b."{column}"), MAX(b."{last}") FROM ({base.sql}\n) b'
+    row = reads.engine.fetch_one(sql, list(base_params))
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _comparison_periods(
@@ -329,13 +354,7 @@ def _comparison_periods(
         else:
             base = reporting[0]
         return {p.label: base for p in reporting}
-    if request.period is None:
-        return {reporting[0].label: previous_window(reporting[0])}
-    # The first reporting period may be cut short by the window (data starting mid-month):
-    # compare it with the whole period before the one it lies in, never with itself.
-    whole = period_of(reporting[0].start, request.period, fiscal_start)
-    first = previous_period(whole, request.period, fiscal_start)
-    previous = [first, *reporting[:-1]]
+    previous = previous_periods(reporting, request.period, fiscal_start)
     return {p.label: q for p, q in zip(reporting, previous, strict=True)}
 
 
@@ -344,9 +363,13 @@ def _uses_org(request: MetricRequest) -> bool:
 
 
 def _scope_and_grouping(
-    definition: MetricDefinition, request: MetricRequest, tree: OrgTree | None
+    definition: MetricDefinition,
+    request: MetricRequest,
+    tree: OrgTree | None,
+    roll_up: Callable[[str | None], dict[str, str]] | None = None,
 ) -> tuple[dict[str, list[str]], Grouping]:
-    """Scope values by segment, and the grouping (columns are resolved per base later)."""
+    """Scope values by segment, and the grouping (columns are resolved per base later).
+    `roll_up` (default: `tree.roll_up`) maps the units under a parent to their cells."""
     scope: dict[str, list[str]] = {}
     for segment, value in request.filters.items():
         if segment == "org_unit":
@@ -357,7 +380,7 @@ def _scope_and_grouping(
     org_map = None
     if request.by == "org_unit":
         assert tree is not None
-        org_map = tree.roll_up(request.filters.get("org_unit"))
+        org_map = (roll_up or tree.roll_up)(request.filters.get("org_unit"))
     return scope, Grouping(segment=request.by, org_map=org_map, splits=definition.split_by)
 
 
@@ -370,10 +393,13 @@ def _fetch(
     currency: str,
     consent: ExclusionQuery,
     summaries: Summaries | None = None,
+    cube: MetricCube | None = None,
 ) -> dict[_Key, dict[str, float | int | None]]:
     """Aggregate values and people counts by cell key: ``{agg}`` and ``{agg}@people``.
 
     Only the people of the formula's `people` aggregate are counted: no other count is read.
+    With `cube` (cells precomputed for this run's settings and consent; no scope), the rows
+    it holds are read from it instead of the database.
     """
     counted = {formula.people} if formula.people is not None else set()
     groups: dict[tuple[str, str | None], list[Aggregate]] = defaultdict(list)
@@ -399,26 +425,30 @@ def _fetch(
         )
         base, base_params = _consented(_summarised(plain, summary), consent)
         segmented = grouping.segment is not None
-        sql, params = compile_query(
-            base,
-            aggregates,
-            time,
-            spine,
-            variant,
-            base_scope,
-            currency,
-            base_params,
-            summary.spec if summary is not None else None,
-            counted,
-            with_totals=segmented,
-            period_months=summary.period_months(spine) if summary is not None else (),
-            org_table=(
+        rows = None
+        if cube is not None and not base_scope.columns and (summary is not None or time is None):
+            rows = cube.rows(
+                plain, time, aggregates, spine, grouping.segment, grouping.org_map, splits, counted
+            )
+        if rows is None:
+            rows = _query(
+                engine,
+                base,
+                base_params,
+                aggregates,
+                time,
+                spine,
+                variant,
+                base_scope,
+                currency,
+                summary,
+                counted,
+                segmented,
                 summaries.org_map_table(engine, grouping.org_map)
                 if summaries is not None and grouping.org_map
-                else None
-            ),
-        )
-        for row in engine.fetch_all(sql, params):
+                else None,
+            )
+        for row in rows:
             period, cell = row[0], row[1]
             is_total = not segmented or bool(row[-1])
             split_values = tuple(row[2 : 2 + len(splits)])
@@ -432,6 +462,40 @@ def _fetch(
                 elif base.person is not None and agg.name in counted:
                     values[key][f"{agg.name}@people"] = value
     return values
+
+
+def _query(
+    engine: Engine,
+    base: BaseView,
+    base_params: tuple[Any, ...],
+    aggregates: list[Aggregate],
+    time: str | None,
+    spine: list[Period],
+    grouping: Grouping,
+    scope: Scope,
+    currency: str,
+    summary: Summary | None,
+    counted: set[str],
+    with_totals: bool,
+    org_table: str | None,
+) -> list[tuple[Any, ...]]:
+    """The rows of one `compile_query` over `base` (or the summary standing in for it)."""
+    sql, params = compile_query(
+        base,
+        aggregates,
+        time,
+        spine,
+        grouping,
+        scope,
+        currency,
+        base_params,
+        summary.spec if summary is not None else None,
+        counted,
+        with_totals=with_totals,
+        period_months=summary.period_months(spine) if summary is not None else (),
+        org_table=org_table,
+    )
+    return engine.fetch_all(sql, params)
 
 
 def _assemble(

@@ -8,6 +8,7 @@ roots, each root is a cell). A filter on an org unit keeps the unit and its desc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,6 +39,15 @@ class OrgTree:
         rows = engine.fetch_all("SELECT org_unit_id, parent_id FROM org_units")
         return cls({str(unit): (str(parent) if parent else None) for unit, parent in rows})
 
+    @functools.cached_property
+    def _below(self) -> dict[str, list[str]]:
+        """Each unit's children (indexed once per tree)."""
+        below: dict[str, list[str]] = {}
+        for child, parent in self.parents.items():
+            if parent is not None:
+                below.setdefault(parent, []).append(child)
+        return below
+
     def children(self, unit: str | None) -> list[str]:
         """Units whose parent is `unit` (None: the roots), sorted."""
         known = set(self.parents)
@@ -51,10 +61,7 @@ class OrgTree:
         """`unit` and all its descendants."""
         if unit not in self.parents:
             raise NotFoundError(f"org unit {unit!r} does not exist")
-        below: dict[str, list[str]] = {}
-        for child, parent in self.parents.items():
-            if parent is not None:
-                below.setdefault(parent, []).append(child)
+        below = self._below
         found = {unit}
         frontier = [unit]
         while frontier:
@@ -82,11 +89,18 @@ class OrgTree:
         return dict.fromkeys(self.subtree(top), cell)
 
 
+def segment_names(engine: Engine, segment: str) -> dict[str, str]:
+    """Display names of the values of `segment` that have one (none for unnamed segments)."""
+    if segment not in _LABELS:
+        return {}
+    table, key_column, label_column = _LABELS[segment]
+    rows = engine.fetch_all(f'SELECT "{key_column}", "{label_column}" FROM "{table}"')
+    return {str(k): str(v) for k, v in rows if v is not None}
+
+
 def segment_labels(engine: Engine, segment: str, keys: set[str]) -> dict[str, str]:
     """Display names of `keys` of `segment` (keys without a name label themselves)."""
     if segment not in _LABELS or not keys:
         return {k: k for k in keys}
-    table, key_column, label_column = _LABELS[segment]
-    rows = engine.fetch_all(f'SELECT "{key_column}", "{label_column}" FROM "{table}"')
-    names = {str(k): str(v) for k, v in rows if v is not None}
+    names = segment_names(engine, segment)
     return {k: names.get(k, k) for k in keys}

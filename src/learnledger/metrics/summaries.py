@@ -23,7 +23,8 @@ when it changes again: a stale summary is never read. The previous generation st
 (in memory, unread by new runs) until the next build, so a run that started on it can
 finish; after an erasure, the erased person's rows (never on disk) stay in that previous
 generation's memory until the next data change or a restart. PostgreSQL keeps the base-view
-path.
+path. Each build also precomputes the cells of common runs from the summaries
+(`learnledger.metrics.cube`, for the `BuildSettings` of the run that triggered it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import time
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from learnledger.errors import StorageError
 from learnledger.metrics.bases import BASES, BaseView
@@ -45,6 +46,9 @@ from learnledger.metrics.definition import Aggregate, MetricDefinition
 from learnledger.metrics.expressions import Expression
 from learnledger.metrics.periods import Period
 from learnledger.storage import Engine
+
+if TYPE_CHECKING:
+    from learnledger.metrics.cube import MetricCube
 
 _LOG = logging.getLogger(__name__)
 
@@ -186,15 +190,26 @@ class Summary:
         return True
 
 
+@dataclass(frozen=True)
+class BuildSettings:
+    """The run settings the precomputed cells (`learnledger.metrics.cube`) are built for: runs
+    with other settings read the summaries (or base views) instead."""
+
+    fiscal_year_start_month: int = 1
+    currency: str = "EUR"
+    analytics_opt_in: bool = False
+
+
 @dataclass
 class Summaries:
-    """The summaries built for one data version."""
+    """The summaries built for one data version, and the cells precomputed from them."""
 
     version: tuple[Any, ...]
     by_base: dict[tuple[str, str], Summary]
     build_seconds: float
     database: str
     reads: int = 0
+    cube: MetricCube | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     org_tables: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict, repr=False)
 
@@ -256,11 +271,14 @@ def supports_summaries(engine: Engine) -> bool:
 
 
 def current_summaries(
-    engine: Engine, definitions: Iterable[MetricDefinition] | None = None
+    engine: Engine,
+    definitions: Iterable[MetricDefinition] | None = None,
+    settings: BuildSettings | None = None,
 ) -> Summaries | None:
     """The summaries of the engine's current data version, built now if they are missing or
     stale; None on engines without summaries. `definitions` (default: the built-in catalogue)
-    decide what the summaries keep."""
+    decide what the summaries keep; `settings` (default: `BuildSettings()`) what the cells
+    precomputed with them are for (only a build after new data uses them)."""
     if not supports_summaries(engine):
         return None
     version = data_version(engine)
@@ -273,7 +291,11 @@ def current_summaries(
             return found
         try:
             built = build_summaries(
-                engine, definitions, version, keep=found.database if found is not None else None
+                engine,
+                definitions,
+                version,
+                keep=found.database if found is not None else None,
+                settings=settings,
             )
         except StorageError as exc:
             # E.g. a read-only database cannot attach one in memory: runs read the base views.
@@ -288,13 +310,19 @@ def build_summaries(
     definitions: Iterable[MetricDefinition] | None = None,
     version: tuple[Any, ...] | None = None,
     keep: str | None = None,
+    settings: BuildSettings | None = None,
 ) -> Summaries:
     """Build every summary for the current data in a new attached database (DuckDB only),
-    detaching the older ones except `keep` (the generation runs may still be reading)."""
+    detaching the older ones except `keep` (the generation runs may still be reading), then
+    the cells precomputed from them (`learnledger.metrics.cube`) for `settings`."""
+    # Imported here: the cube is built from the summaries (it imports this module).
+    from learnledger.metrics.cube import build_cube
+
     if definitions is None:
         from learnledger.metrics.catalogue import builtin_definitions
 
         definitions = builtin_definitions()
+    definitions = list(definitions)
     started = time.perf_counter()
     version = version if version is not None else data_version(engine)
     _GENERATION[0] += 1
@@ -316,4 +344,7 @@ def build_summaries(
         }
         count = engine.fetch_one(f"SELECT COUNT(*) FROM {spec.table}")
         by_base[key] = Summary(spec, months, int(count[0]) if count else 0)
-    return Summaries(version, by_base, time.perf_counter() - started, database)
+    built = Summaries(version, by_base, 0.0, database)
+    built.cube = build_cube(engine, definitions, built, settings or BuildSettings())
+    built.build_seconds = time.perf_counter() - started
+    return built
