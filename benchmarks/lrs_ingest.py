@@ -8,7 +8,9 @@ rate, the 95th percentile of the request round trips, the server's CPU time per 
 statements (less sensitive to other load on the machine than the rate) and its peak
 resident memory. ``--runs`` repeats this on fresh
 databases and prints the median, with the machine's load average (1 minute) before and
-after each run: rates are only comparable between runs on a similarly loaded machine.
+after each run: rates are only comparable between runs on a similarly loaded machine. The
+server runs without the dashboard cache warmer (``LEARNLEDGER_CACHE_WARM_SECONDS=0`` unless
+the environment sets it), whose background work would count as the server's CPU.
 Bounded loops, loopback only.
 
     .venv/bin/python benchmarks/lrs_ingest.py [--clients 8] [--batches 50] [--batch-size 100]
@@ -68,7 +70,12 @@ def prepare(url: str) -> tuple[str, str]:
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     """`learnledger serve` on `port`; returns once /xapi/about answers."""
-    env = {**os.environ, "LEARNLEDGER_DATABASE_URL": url, "LEARNLEDGER_LOG_LEVEL": "WARNING"}
+    env = {
+        "LEARNLEDGER_CACHE_WARM_SECONDS": "0",  # no dashboard warming in the measured CPU
+        **os.environ,
+        "LEARNLEDGER_DATABASE_URL": url,
+        "LEARNLEDGER_LOG_LEVEL": "WARNING",
+    }
     command = [sys.executable, "-m", "learnledger", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120  # a loaded machine imports slowly

@@ -11,9 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from learnledger.core.model.catalog import current_entities
+from learnledger.core.model.catalog import current_entities, fold_migrations
+from learnledger.core.model.entities.xapi import DUCKDB_UNUSED_STATEMENT_INDEXES
 from learnledger.core.model.migrations import MIGRATIONS
-from learnledger.core.model.spec import AddColumn, Column, ColumnType, CreateTable, Migration
+from learnledger.core.model.spec import (
+    AddColumn,
+    Column,
+    ColumnType,
+    CreateTable,
+    DropIndex,
+    Migration,
+    RebuildTable,
+)
 from learnledger.errors import StorageError
 from learnledger.storage import open_engine
 from learnledger.storage.conformance import create
@@ -22,7 +31,7 @@ from learnledger.storage.ddl import column_definition, migration_sql, render_sch
 from learnledger.storage.dialect import DUCKDB, POSTGRESQL, Dialect, dialect_for
 from learnledger.storage.duckdb_engine import DuckDBEngine
 from learnledger.storage.engine import Engine
-from learnledger.storage.migrator import checksum
+from learnledger.storage.migrator import Migrator, checksum
 
 
 def test_every_logical_type_has_an_sql_type_in_every_dialect() -> None:
@@ -91,6 +100,36 @@ def test_schema_script_documents_references_and_has_no_foreign_keys(dialect: Dia
 def test_schema_script_runs_and_builds_the_current_model(engine: Engine) -> None:
     engine.execute(render_schema_ddl(dialect_for(engine.name), MIGRATIONS))
     assert engine.table_names() == set(current_entities())
+
+
+def test_an_index_dropped_on_duckdb_only_is_dropped_and_recreated_there_only() -> None:
+    drop = Migration("0003_drop", "", (DropIndex("kit_people", "kit_people_name", ("duckdb",)),))
+    assert migration_sql(DUCKDB, drop, [M1, M2]) == ['DROP INDEX IF EXISTS "kit_people_name"']
+    assert migration_sql(POSTGRESQL, drop, [M1, M2]) == []
+    # A later rebuild of the table leaves the index out on DuckDB, and keeps it elsewhere.
+    folded = fold_migrations([M1, M2, drop])["kit_people"]
+    rebuild = Migration("0004_rebuild", "", (RebuildTable(folded),))
+    index = 'CREATE INDEX "kit_people_name"'
+    assert not any(index in s for s in migration_sql(DUCKDB, rebuild, [M1, M2, drop]))
+    assert any(index in s for s in migration_sql(POSTGRESQL, rebuild, [M1, M2, drop]))
+    assert checksum(drop) != checksum(
+        replace(drop, operations=(DropIndex("kit_people", "kit_people_name"),))
+    )
+
+
+def test_the_composite_statement_indexes_exist_on_postgresql_only(engine: Engine) -> None:
+    Migrator(engine).migrate()
+    if engine.name == "duckdb":
+        sql = "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'xapi_statements'"
+    else:
+        sql = (
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'xapi_statements' "
+            "AND schemaname = current_schema()"
+        )
+    present = {str(name) for (name,) in engine.fetch_all(sql)}
+    composite = set(DUCKDB_UNUSED_STATEMENT_INDEXES)
+    assert {"ix_xapi_statements_seq", "ix_xapi_statements_registration"} <= present
+    assert composite & present == (set() if engine.name == "duckdb" else composite)
 
 
 def test_checksum_covers_schema_but_not_documentation() -> None:

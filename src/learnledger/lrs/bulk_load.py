@@ -63,7 +63,7 @@ from learnledger.lrs.activities import ActivityStore, batch_definitions, merge_d
 from learnledger.lrs.person_links import person_ids_for
 from learnledger.lrs.projection import BatchProjection
 from learnledger.lrs.statement_store import reserve_seq
-from learnledger.storage.ddl import create_index_sql
+from learnledger.storage.ddl import create_index_sql, indexes_on
 from learnledger.storage.dialect import dialect_for
 from learnledger.storage.engine import Engine
 
@@ -303,7 +303,7 @@ class StatementBulkLoader:
         entities = current_entities()
         dialect = dialect_for(self.engine.name)
         for table in self._dropped:
-            for index in entities[table].indexes:
+            for index in indexes_on(dialect, entities[table]):
                 with self.engine.transaction():
                     sql = create_index_sql(dialect, table, index, if_not_exists=True)
                     self.engine.execute(sql)

@@ -23,6 +23,7 @@ from learnledger.core.model.spec import (
     ColumnType,
     CreateIndex,
     CreateTable,
+    DropIndex,
     DropTable,
     Entity,
     Index,
@@ -97,14 +98,19 @@ def create_index_sql(
 def create_entity_sql(
     dialect: Dialect, entity: Entity, *, if_not_exists: bool = False
 ) -> list[str]:
-    """Statements creating `entity` and its indexes."""
+    """Statements creating `entity` and its indexes (those `dialect`'s engine has)."""
     return [
         create_table_sql(dialect, entity, if_not_exists=if_not_exists),
         *(
             create_index_sql(dialect, entity.name, i, if_not_exists=if_not_exists)
-            for i in entity.indexes
+            for i in indexes_on(dialect, entity)
         ),
     ]
+
+
+def indexes_on(dialect: Dialect, entity: Entity) -> list[Index]:
+    """The indexes of `entity` that `dialect`'s engine has (see `Index.dropped_on`)."""
+    return [index for index in entity.indexes if index.exists_on(dialect.name)]
 
 
 def operation_sql(dialect: Dialect, op: Operation, before: Mapping[str, Entity]) -> list[str]:
@@ -115,6 +121,10 @@ def operation_sql(dialect: Dialect, op: Operation, before: Mapping[str, Entity])
         return [create_index_sql(dialect, op.table, op.index)]
     if isinstance(op, DropTable):
         return [f"DROP TABLE {dialect.quote(op.table)}"]
+    if isinstance(op, DropIndex):
+        if op.engines and dialect.name not in op.engines:
+            return []
+        return [f"DROP INDEX IF EXISTS {dialect.quote(op.name)}"]
     if isinstance(op, RebuildTable):
         return _rebuild(dialect, op.entity.column_names, op.entity)
     column = op.column
@@ -180,5 +190,5 @@ def _rebuild(dialect: Dialect, copied: Sequence[str], entity: Entity) -> list[st
         f"SELECT {columns} FROM {dialect.quote(entity.name)}",
         f"DROP TABLE {dialect.quote(entity.name)}",
         f"ALTER TABLE {dialect.quote(temp)} RENAME TO {dialect.quote(entity.name)}",
-        *(create_index_sql(dialect, entity.name, i) for i in entity.indexes),
+        *(create_index_sql(dialect, entity.name, i) for i in indexes_on(dialect, entity)),
     ]

@@ -63,7 +63,10 @@ _DDL_WORDS = ("CREATE", "ALTER", "DROP", "ATTACH", "DETACH", "IMPORT", "USE", "S
 _READ_WORDS = ("SELECT", "WITH", "FROM", "VALUES", "SHOW", "DESCRIBE", "EXPLAIN")
 _PLAN_CACHE_LIMIT = 512
 #: Bulk inserts of at most this many rows use INSERT ... VALUES instead of an Arrow scan.
-_VALUES_ROWS = 4
+_VALUES_ROWS = 2
+#: The name under which `DuckDBEngine.bulk_insert` holds its Arrow rows: DuckDB's Python
+#: replacement scan reads a local variable of the calling frame by this name.
+_BULK_ROWS = "learnledger_bulk_rows"
 
 
 def parse_duckdb_url(url: str) -> tuple[str, dict[str, Any]]:
@@ -179,18 +182,6 @@ class DuckDBEngine(Engine):
         with suppress(duckdb.Error):
             cursor.execute("ROLLBACK")
         self._forget_catalog()  # a rolled-back transaction may have held DDL
-        stale: list[str] = getattr(self._local, "stale_views", [])
-        self._local.stale_views = []
-        for view in stale:
-            self._unregister(cursor, view)
-
-    @staticmethod
-    def _unregister(cursor: Any, view: str) -> bool:
-        try:
-            cursor.unregister(view)
-        except duckdb.Error:
-            return False
-        return True
 
     def transaction(self) -> AbstractContextManager[None]:
         """Open (or join) this thread's transaction; commit on exit, roll back on error."""
@@ -319,8 +310,9 @@ class DuckDBEngine(Engine):
             return 0
         names = ", ".join(DUCKDB.quote(c) for c in columns)
         if data.num_rows <= _VALUES_ROWS:
-            # A few rows: one INSERT ... VALUES with parameters costs less than registering
-            # an Arrow scan (the per-statement overhead dominates).
+            # One or two rows: one INSERT ... VALUES with parameters costs less than an Arrow
+            # scan (the per-statement overhead dominates; from about four rows on the scan
+            # costs less).
             row = "(" + ", ".join("?" * len(columns)) + ")"
             sql = f"INSERT INTO {DUCKDB.quote(table)} ({names}) VALUES " + ", ".join(
                 [row] * data.num_rows
@@ -329,26 +321,18 @@ class DuckDBEngine(Engine):
             with self.transaction():
                 self.execute(sql, values)
             return int(data.num_rows)
-        view = f"__learnledger_bulk_{uuid.uuid4().hex}"
-        sql = f"INSERT INTO {DUCKDB.quote(table)} ({names}) SELECT {names} FROM {view}"
-        cursor = self._cursor()
-        try:
-            with self.transaction(), _errors(sql):
-                # A stream, not the table: DuckDB keeps a registered table (and its buffers)
-                # alive until the transaction ends, so a long transaction of many bulk
-                # inserts would hold every one of them in memory (1.1 GB a million
-                # statements); a consumed stream is released after the insert.
-                cursor.register(
-                    view, pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
-                )
-                cursor.execute(sql)
-                cursor.complete()
-                cursor.unregister(view)
-        except BaseException:
-            # An aborted transaction refuses the unregister; retry when it is rolled back.
-            if self._tx.current() is not None or not self._unregister(cursor, view):
-                self._local.stale_views = [*getattr(self._local, "stale_views", []), view]
-            raise
+        sql = f"INSERT INTO {DUCKDB.quote(table)} ({names}) SELECT {names} FROM {_BULK_ROWS}"
+        # DuckDB finds the rows by their variable's name in this frame (a replacement scan):
+        # about half the cost of registering a view and dropping it again, which for the
+        # small inserts of a group commit is most of the insert; and nothing is left in the
+        # catalog (a view registered in a transaction keeps its table alive until the end
+        # of it). A stream, not the table: it is released once consumed.
+        learnledger_bulk_rows = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+        with self.transaction(), _errors(sql):
+            cursor = self._cursor()
+            cursor.execute(sql)
+            cursor.complete()
+        del learnledger_bulk_rows
         return int(data.num_rows)
 
     def _target_columns(self, table: str, data: pa.Table) -> list[str]:

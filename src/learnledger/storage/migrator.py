@@ -22,6 +22,7 @@ from learnledger.core.model.spec import (
     ColumnType,
     CreateIndex,
     CreateTable,
+    DropIndex,
     DropTable,
     Entity,
     Index,
@@ -223,6 +224,8 @@ def _canonical_operation(op: Operation) -> dict[str, Any]:
         return {"op": "add_column", "table": op.table, "column": _canonical_column(op.column)}
     if isinstance(op, CreateIndex):
         return {"op": "create_index", "table": op.table, "index": _canonical_index(op.index)}
+    if isinstance(op, DropIndex):
+        return {"op": "drop_index", "table": op.table, "name": op.name, "engines": op.engines}
     assert isinstance(op, DropTable)
     return {"op": "drop_table", "table": op.table}
 
@@ -238,4 +241,7 @@ def _canonical_column(c: Column) -> dict[str, Any]:
 
 
 def _canonical_index(i: Index) -> dict[str, Any]:
-    return {"name": i.name, "columns": list(i.columns), "unique": i.unique}
+    canonical: dict[str, Any] = {"name": i.name, "columns": list(i.columns), "unique": i.unique}
+    if i.dropped_on:  # absent before indexes could be dropped per engine: same checksums
+        canonical["dropped_on"] = list(i.dropped_on)
+    return canonical

@@ -95,7 +95,11 @@ def create_app(settings: Settings) -> Starlette:
             engine.close()
 
     return Starlette(
-        routes=[*app_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR)), xapi_mount()],
+        # The LRS first: the router tries routes in order, and xAPI clients send far more
+        # requests than people (matching a POST /xapi/statements against the 60 app routes
+        # before it took about a sixth of the request's CPU). No app route matches a path
+        # under /xapi, so the order changes nothing else.
+        routes=[xapi_mount(), *app_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR))],
         lifespan=lifespan,
         middleware=[Middleware(SessionMiddleware)],
         exception_handlers={LearnLedgerError: _error},

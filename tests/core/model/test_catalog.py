@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from learnledger.core.model.catalog import current_entities, entity, fold_migrations
@@ -10,8 +12,10 @@ from learnledger.core.model.spec import (
     Column,
     ColumnType,
     CreateTable,
+    DropIndex,
     DropTable,
     Entity,
+    Index,
     Migration,
 )
 
@@ -92,11 +96,42 @@ def test_fold_applies_operations_in_order() -> None:
     assert folded["a"].column_names == ("id", "note")
 
 
+def test_an_index_dropped_on_some_engines_stays_for_the_others() -> None:
+    indexed = replace(_table("a"), indexes=(Index("ix_a", ("id",)), Index("ix_b", ("id",))))
+    folded = fold_migrations(
+        [
+            Migration("0001_a", "a", (CreateTable(indexed),)),
+            Migration("0002_b", "b", (DropIndex("a", "ix_a", engines=("duckdb",)),)),
+            Migration("0003_c", "c", (DropIndex("a", "ix_b"),)),
+        ]
+    )
+    (index,) = folded["a"].indexes
+    assert index.name == "ix_a"
+    assert index.dropped_on == ("duckdb",)
+    assert index.exists_on("postgresql")
+    assert not index.exists_on("duckdb")
+
+
+def test_duckdb_lost_only_the_composite_statement_indexes() -> None:
+    on_duckdb = {i.name for i in entity("xapi_statements").indexes if i.exists_on("duckdb")}
+    everywhere = {i.name for i in entity("xapi_statements").indexes}
+    assert everywhere - on_duckdb == {
+        "ix_xapi_statements_stored",
+        "ix_xapi_statements_actor",
+        "ix_xapi_statements_verb",
+        "ix_xapi_statements_object",
+    }
+    assert all(
+        len(i.columns) == 1 for i in entity("xapi_statements").indexes if i.exists_on("duckdb")
+    )
+
+
 @pytest.mark.parametrize(
     "operations",
     [
         (CreateTable(_table("a")), CreateTable(_table("a"))),
         (DropTable("missing"),),
+        (CreateTable(_table("a")), DropIndex("a", "ix_missing")),
         (CreateTable(_table("a")), AddColumn("a", Column("id", ColumnType.TEXT, "dup"))),
     ],
 )

@@ -25,7 +25,7 @@ from learnledger.core.model.entities import (
     workforce,
 )
 from learnledger.core.model.entities import xapi as xapi_entities
-from learnledger.core.model.spec import CreateTable, Migration, RebuildTable
+from learnledger.core.model.spec import CreateTable, DropIndex, Migration, RebuildTable
 
 M0001_CANONICAL_MODEL = Migration(
     id="0001_canonical_model",
@@ -105,6 +105,18 @@ M0011_HEADCOUNT_PLANS = Migration(
     operations=tuple(CreateTable(entity) for entity in workforce.ENTITIES),
 )
 
+M0012_DUCKDB_STATEMENT_INDEXES = Migration(
+    id="0012_duckdb_statement_indexes",
+    description="LRS on DuckDB: xapi_statements loses its composite (column, stored, seq) "
+    "indexes there. DuckDB scans an index only for a filter on a single-column index, so it "
+    "never read them (statement queries use zone maps and a top-N), while every insert "
+    "maintained them; PostgreSQL keeps them for its ordered index scans.",
+    operations=tuple(
+        DropIndex("xapi_statements", name, engines=("duckdb",))
+        for name in xapi_entities.DUCKDB_UNUSED_STATEMENT_INDEXES
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     M0001_CANONICAL_MODEL,
     M0002_LRS,
@@ -116,4 +128,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     M0008_STATEMENT_LINK_KEYS,
     M0009_RISK_MODELS,
     M0011_HEADCOUNT_PLANS,
+    M0012_DUCKDB_STATEMENT_INDEXES,
 )

@@ -45,11 +45,20 @@ class Column:
 
 @dataclass(frozen=True)
 class Index:
-    """A secondary index (or a unique constraint when `unique` is true)."""
+    """A secondary index (or a unique constraint when `unique` is true).
+
+    `dropped_on` names the engines (dialect names, e.g. ``"duckdb"``) that do not have it: an
+    index an engine's planner never uses there only costs writes and memory (`DropIndex`).
+    """
 
     name: str
     columns: tuple[str, ...]
     unique: bool = False
+    dropped_on: tuple[str, ...] = ()
+
+    def exists_on(self, engine: str) -> bool:
+        """Whether the engine named `engine` (a dialect name) has this index."""
+        return engine not in self.dropped_on
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,16 @@ class CreateIndex:
 
 
 @dataclass(frozen=True)
+class DropIndex:
+    """Migration operation: drop index `name` of `table` on the `engines` named (dialect
+    names), or on every engine when `engines` is empty; the other engines keep it."""
+
+    table: str
+    name: str
+    engines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DropTable:
     """Migration operation: drop `table`."""
 
@@ -118,7 +137,7 @@ class RebuildTable:
     entity: Entity
 
 
-Operation = CreateTable | AddColumn | CreateIndex | DropTable | RebuildTable
+Operation = CreateTable | AddColumn | CreateIndex | DropIndex | DropTable | RebuildTable
 
 
 @dataclass(frozen=True)

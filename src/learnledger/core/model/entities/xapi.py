@@ -85,7 +85,8 @@ XAPI_STATEMENTS = Entity(
         # Statement queries read one page in (stored, seq) order per filter (see
         # learnledger.lrs.statement_query): PostgreSQL walks these indexes backwards from the
         # cursor and stops after a page; DuckDB answers from zone maps (stored follows the
-        # insertion order) and uses them only for point lookups.
+        # insertion order) and cannot scan a composite index at all, so migration 0012 drops
+        # them there (`DUCKDB_UNUSED_STATEMENT_INDEXES`).
         Index("ix_xapi_statements_stored", ("stored", "seq")),
         Index("ix_xapi_statements_actor", ("actor_ifi", "stored", "seq")),
         Index("ix_xapi_statements_verb", ("verb_id", "stored", "seq")),
@@ -95,6 +96,16 @@ XAPI_STATEMENTS = Entity(
         # Finds the stored voiding statements that target newly arriving statements.
         Index("ix_xapi_statements_voiding_target", ("voiding_target",)),
     ),
+)
+
+#: The composite indexes of ``xapi_statements`` that DuckDB never scans (it scans an index only
+#: for an equality or range filter on a single-column index); migration 0012 drops them on
+#: DuckDB, where each insert maintained them for nothing.
+DUCKDB_UNUSED_STATEMENT_INDEXES = (
+    "ix_xapi_statements_stored",
+    "ix_xapi_statements_actor",
+    "ix_xapi_statements_verb",
+    "ix_xapi_statements_object",
 )
 
 LEARNING_EVENTS = Entity(
