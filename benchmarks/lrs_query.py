@@ -2,16 +2,17 @@
 
 Loads ``--statements`` typical statements (see `xapi_validation.typical_statements`: 5,000
 learners, 40 courses of 12 questions, launched / answered / completed) in batches of
-``--batch-size``; each batch gets its own ``stored`` time, one minute after the previous one,
-as group commits do. ``--loader bulk`` (the default) writes them with `StatementBulkLoader`
-(the rows `StatementStore.store` writes, set-based, in ``stored`` order: millions of
-statements in minutes); ``--loader store`` through `StatementStore.store`, as the LRS stores
-them (a few thousand statements/s). ``--db`` (a DuckDB file) or ``--url`` (any engine, e.g. a
-PostgreSQL schema) keeps the database: a later run loads only the statements missing
-(``--existing`` loads none and measures what is there; ``--drop`` drops a PostgreSQL schema
-at the end). After a load PostgreSQL gets ``VACUUM ANALYZE``. Then starts
-`learnledger serve` on it on a free loopback port and times GET /xapi/statements from one
-keep-alive client, ``--repeat`` requests per query kind with varying parameters:
+``--batch-size`` (built with ``shared=True``: the same statements, generated faster); each
+batch gets its own ``stored`` time, one minute after the previous one, as group commits do.
+``--loader bulk`` (the default) writes them with `StatementBulkLoader` (the rows
+`StatementStore.store` writes, set-based, in ``stored`` order: millions of statements in
+minutes); ``--loader store`` through `StatementStore.store`, as the LRS stores them (a few
+thousand statements/s). ``--db`` (a DuckDB file) or ``--url`` (any engine, e.g. a PostgreSQL
+schema) keeps the database: a later run loads only the statements missing (``--existing``
+loads none and measures what is there; ``--drop`` drops a PostgreSQL schema at the end).
+After a load PostgreSQL gets ``VACUUM ANALYZE``. Then starts `learnledger serve` on it on a
+free loopback port and times GET /xapi/statements from one keep-alive client, ``--repeat``
+requests per query kind with varying parameters:
 
 - ``agent``: ``agent=<a learner>&limit=100`` (about 1/5,000 of the statements match);
 - ``activity``: ``activity=<a course>&limit=100`` (about 1/60 match);
@@ -75,7 +76,10 @@ def batches(have: int, count: int, batch_size: int) -> Iterator[tuple[list[Any],
     number = have // batch_size
     while done < count:
         size = min(batch_size, count - done)
-        yield typical_statements(size, seed=1000 + number), STORED_START + number * STORED_STEP
+        yield (
+            typical_statements(size, seed=1000 + number, shared=True),
+            STORED_START + number * STORED_STEP,
+        )
         done += size
         number += 1
 
