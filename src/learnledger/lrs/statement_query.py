@@ -367,30 +367,36 @@ def _page_sql(
     The page's (seq, stored) are found first and joined back for the (large) statement JSON:
     a top-N that carried the JSON along would read it for every candidate row, and a join
     from the page's few rows lets PostgreSQL look each up by ``seq``.
+
+    Several branches are merged without a DISTINCT: a statement appears at most once per
+    branch, so the first ``fetch * len(branches)`` rows of their union hold every copy of
+    the first `fetch` statements, and ``seq IN (...)`` keeps one of each. (DuckDB's hash
+    aggregate for a DISTINCT cost about 1 ms of CPU however few the rows: a fifth of an
+    agent query on 10 million statements.)
     """
     direction = "ASC" if ascending else "DESC"
     order = f"ORDER BY stored {direction}, seq {direction} LIMIT ?"
     if len(branches) == 1:
         branch = branches[0] + common
         page = f"SELECT seq, stored FROM xapi_statements WHERE {branch.where} {order}"
-        params = [*branch.params, fetch]
-    else:
-        parts: list[str] = []
-        params = []
-        for branch in branches:
-            restricted = branch + common
-            parts.append(
-                f"(SELECT seq, stored FROM xapi_statements WHERE {restricted.where} {order})"
-            )
-            params.extend([*restricted.params, fetch])
-        union = " UNION ALL ".join(parts)
-        page = f"SELECT DISTINCT seq, stored FROM ({union}) AS branches {order}"
-        params.append(fetch)
+        sql = (
+            f"SELECT s.statement, s.seq FROM ({page}) AS p "
+            "JOIN xapi_statements s ON s.seq = p.seq "
+            f"ORDER BY p.stored {direction}, p.seq {direction}"
+        )
+        return sql, [*branch.params, fetch]
+    parts: list[str] = []
+    params: list[Any] = []
+    for branch in branches:
+        restricted = branch + common
+        parts.append(f"(SELECT seq, stored FROM xapi_statements WHERE {restricted.where} {order})")
+        params.extend([*restricted.params, fetch])
+    union = " UNION ALL ".join(parts)
     sql = (
-        f"SELECT s.statement, s.seq FROM ({page}) AS p "
-        "JOIN xapi_statements s ON s.seq = p.seq "
-        f"ORDER BY p.stored {direction}, p.seq {direction}"
+        "SELECT statement, seq FROM xapi_statements WHERE seq IN "
+        f"(SELECT seq FROM ({union}) AS branches {order}) {order}"
     )
+    params.extend([fetch * len(branches), fetch])
     return sql, params
 
 
