@@ -192,16 +192,3 @@ def test_a_programme_started_together_with_this_one_cannot_be_separated(
     assert any("PRG-B" in note and "cannot be told apart" in note for note in joint.notes), (
         joint.notes
     )
-
-
-def test_a_removed_profiles_influence_takes_the_cohorts_sizes_as_given() -> None:
-    """As in `staggered_did`: the influence of another programme's profile does not grow with
-    how far apart that programme's cohorts' effects are."""
-    rng = np.random.default_rng(3)
-    outcomes = rng.normal(size=(60, 3)) + rng.normal(size=(60, 1))
-    starts = np.array([1] * 10 + [2] * 10 + [NEVER_TREATED] * 40)
-    shifted = outcomes.copy()
-    shifted[10:20, 2] += 25.0  # the second cohort's effect at event time 0 only
-    operator = profile_operator(outcomes, starts)
-    first, second = operator.influence(outcomes), operator.influence(shifted)
-    assert np.allclose(first, second, atol=1e-9)

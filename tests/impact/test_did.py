@@ -211,21 +211,3 @@ def test_small_sample_scale_and_cohort_degrees_of_freedom() -> None:
     expected = parts.sum() ** 2 / (parts[0] ** 2 / 1 + parts[1] ** 2 / 2)
     assert cohort_degrees_of_freedom(influence, starts) == pytest.approx(expected)
     assert cohort_degrees_of_freedom(np.zeros(5), starts) == float("inf")
-
-
-def test_the_standard_error_takes_the_cohorts_sizes_as_given() -> None:
-    """How far apart two cohorts' effects are does not widen the interval: the cohorts'
-    sizes are those of the people trained, not estimates of a wider population's shares
-    (whose plug-in term counted the cells' noise a second time and made small panels'
-    intervals conservative)."""
-    rng = np.random.default_rng(5)
-    outcomes = rng.normal(size=(60, 3)) + rng.normal(size=(60, 1))
-    starts = np.array([1] * 10 + [2] * 10 + [NEVER_TREATED] * 40)
-    shifted = outcomes.copy()
-    shifted[10:20, 2] += 25.0  # the second cohort's effect only: residuals unchanged
-    fit = [
-        staggered_did(Panel(values, starts, tuple(range(60)), (0, 1, 2)), max_horizon=0)
-        for values in (outcomes, shifted)
-    ]
-    assert fit[1].effect == pytest.approx(fit[0].effect + 25.0 / 2)
-    assert fit[1].standard_error == pytest.approx(fit[0].standard_error, rel=1e-12)

@@ -11,9 +11,9 @@ pre-training trend), and removing a profile subtracts it from trained people's v
 the first-order error of the final estimate is exact to compute:
 
 - each programme's profile estimator E_k has a per-unit influence function (cell residuals,
-  as in `impact.did` with its small-sample scaling and the cohorts' sizes taken as given),
-  evaluated on the panel cleared of every programme's estimated effect, where the residuals
-  are the noise;
+  as in `impact.did` with its small-sample scaling, plus the estimation of the cohort
+  shares), evaluated on the panel
+  cleared of every programme's estimated effect, where the residuals are the noise;
 - removing programme j's profile shifts programme k's estimate by M_kj times that profile,
   where M_kj = E_k applied to j's trained-cell indicators (one column per event time);
 - the backfitting rounds are replayed on the influence functions with these matrices, so the
@@ -119,10 +119,11 @@ class ProfileOperator:
     def influence(self, cleared: np.ndarray) -> np.ndarray:
         """Units x keys: each unit's influence on the profile (estimate - truth ~ the column
         mean), from the cell residuals of `cleared` (outcomes with every estimated programme
-        effect removed); the cohorts' sizes are taken as given, as in `impact.did`."""
+        effect removed) and the estimation of the cohort shares."""
         position = self.position()
         filled = np.nan_to_num(cleared)
         result = np.zeros((self.units, self.keys.size))
+        cell_effects: list[tuple[int, float, int, float]] = []
         for cohort in self.cohorts:
             change = _changes(filled, cohort)
             n_treated = np.maximum(cohort.treated.sum(axis=0), 1)
@@ -140,6 +141,15 @@ class ProfileOperator:
             for t in np.flatnonzero(cohort.cells):
                 key = position[t - cohort.cohort]
                 result[:, key] += cohort.share * residual[:, t]
+                effect = float(mean_treated[t] - mean_control[t])
+                cell_effects.append((cohort.cohort, cohort.share, int(key), effect))
+        profile = np.zeros(self.keys.size)
+        for _, share, key, effect in cell_effects:
+            profile[key] += share * effect
+        profile /= self.weights
+        for first, share, key, effect in cell_effects:
+            member = (self.starts == first).astype(np.float64)
+            result[:, key] += (effect - profile[key]) * (member - share)
         result /= self.weights[None, :]
         return result
 
