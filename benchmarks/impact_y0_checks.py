@@ -281,6 +281,8 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=101)
     parser.add_argument("--draws", type=int, default=5, help="spread: permutations per seed")
     args = parser.parse_args()
+    if args.seeds < 2:
+        parser.error("--seeds must be at least 2 (the checks report spreads)")
     started, cpu = time.perf_counter(), time.process_time()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.check == "spread":
