@@ -298,7 +298,14 @@ def unit_slope_weights(window: np.ndarray, periods: int) -> tuple[np.ndarray, np
 
 class _Aggregate:
     """A cohort-share-weighted mean of selected cells and its influence function, which adds
-    the effect of estimating the cohort shares to that of the cell effects."""
+    the effect of estimating the cohort shares to that of the cell effects.
+
+    The shares' term uses the estimated gaps (cohort effect - overall effect), which carry the
+    cells' noise, so with equal cohort effects it over-counts by about (cohorts / trained
+    people) of the variance: the conservative intervals of small panels with many cohorts
+    (the demo's team leads). It is kept because it also carries real cohort-to-cohort
+    variation (the demo's zero-effect programmes' selection bias differs by cohort, and
+    without the term their intervals were too narrow: docs/validation.md, session 6)."""
 
     def __init__(
         self,
