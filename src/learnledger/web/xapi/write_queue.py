@@ -48,6 +48,7 @@ class WriteQueue:
         self._last_store = 0.0  # seconds the last group's `store_many` took
         self._target = 0  # lingering ends once this many writes wait
         self._enough = asyncio.Event()
+        self._drainer: asyncio.Task[None] | None = None
 
     async def store(self, write: StatementWrite) -> list[str]:
         """Store `write` with the others queued meanwhile; its statement ids, or the error
@@ -58,7 +59,8 @@ class WriteQueue:
             self._enough.set()
         if not self._draining:
             self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            # Kept: the event loop holds only weak references to its tasks.
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
