@@ -4,12 +4,13 @@ by batch; an interrupted commit stores nothing and says so."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from learnledger.errors import ConflictError, StorageError
-from learnledger.lrs.group_commit import GroupCommitter, PendingBatch
+from learnledger.lrs.group_commit import CommitGroup, GroupCommitter, PendingBatch
 
 NOW = datetime(2025, 2, 3, tzinfo=UTC)
 
@@ -18,8 +19,9 @@ def batch(name: str) -> PendingBatch:
     return PendingBatch([], [], [], {}, define=True, stored_given=False, extra={"name": name})
 
 
-def test_batches_queued_during_a_commit_share_the_next_one() -> None:
-    committer = GroupCommitter()
+def first_commit_held() -> tuple[list[list[str]], threading.Event, threading.Event, CommitGroup]:
+    """A commit that notes each group's batch names and holds the first group (``entered``
+    is set) until ``release`` is set."""
     groups: list[list[str]] = []
     release = threading.Event()
     entered = threading.Event()
@@ -31,9 +33,23 @@ def test_batches_queued_during_a_commit_share_the_next_one() -> None:
             release.wait(5)
         return {}
 
+    return groups, entered, release, commit
+
+
+def start_held_commit(
+    committer: GroupCommitter, commit: CommitGroup, entered: threading.Event
+) -> threading.Thread:
+    """Submit batch "a" in a thread and return once its commit is running (and held)."""
     first = threading.Thread(target=committer.submit, args=(batch("a"), commit, lambda: NOW))
     first.start()
     entered.wait(5)
+    return first
+
+
+def test_batches_queued_during_a_commit_share_the_next_one() -> None:
+    committer = GroupCommitter()
+    groups, entered, release, commit = first_commit_held()
+    first = start_held_commit(committer, commit, entered)
     others = [
         threading.Thread(target=committer.submit, args=(batch(n), commit, lambda: NOW))
         for n in "bcd"
@@ -207,3 +223,38 @@ def test_a_batch_whose_preparation_fails_is_withdrawn() -> None:
     assert groups == [["x"]]
     assert committer._outstanding == 0
     assert list(committer._peaks) == [1]  # one writer at a time: no waiting for others
+
+
+def test_submit_all_commits_its_batches_together_without_lingering_and_keeps_each_error() -> None:
+    committer = GroupCommitter(linger=30)  # lingering would show as a 30 s wait
+    committer._peaks.append(10)  # as if ten writers had been active: `submit` would linger
+    committer._last_commit = 60.0
+    groups: list[list[str]] = []
+
+    def commit(group: list[PendingBatch]) -> dict[int, BaseException]:
+        groups.append([b.extra["name"] for b in group])
+        return {1: ConflictError("b conflicts")}
+
+    batches = [batch(n) for n in "abc"]
+    committer.submit_all(batches, commit, lambda: NOW)
+    assert groups == [["a", "b", "c"]]
+    assert [b.done for b in batches] == [True, True, True]
+    assert isinstance(batches[1].error, ConflictError)
+    assert batches[0].error is None
+    assert batches[2].error is None
+
+
+def test_submit_all_waits_for_a_running_commit_and_joins_the_next_group() -> None:
+    committer = GroupCommitter()
+    groups, entered, release, commit = first_commit_held()
+    first = start_held_commit(committer, commit, entered)
+    later = [batch("b"), batch("c")]
+    both = threading.Thread(target=committer.submit_all, args=(later, commit, lambda: NOW))
+    both.start()
+    while len(committer._queue) < 2:  # both queued behind the running commit
+        time.sleep(0.001)
+    release.set()
+    first.join(5)
+    both.join(5)
+    assert groups == [["a"], ["b", "c"]]
+    assert all(b.done and b.error is None for b in later)

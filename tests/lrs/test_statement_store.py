@@ -15,6 +15,7 @@ from learnledger.errors import ConflictError, ValidationError
 from learnledger.lrs import StatementStore, relink_events
 from learnledger.lrs.activities import batch_definitions, combine_definitions
 from learnledger.lrs.projection import BatchProjection, BatchRows
+from learnledger.lrs.statement_store import StatementWrite
 from learnledger.storage import Migrator
 from learnledger.storage.engine import Engine
 
@@ -543,3 +544,33 @@ def test_definitions_of_batches_combined_equal_those_of_one_batch() -> None:
     for cut in range(1, len(statements)):
         parts = [batch_definitions(statements[:cut]), batch_definitions(statements[cut:])]
         assert combine_definitions(parts) == together
+
+
+def test_store_many_judges_each_write_alone_and_stores_the_valid_ones(
+    store: StatementStore,
+) -> None:
+    stored = completed()
+    store.store([stored], authority=AUTHORITY)
+    good, twin = completed(), completed()
+    writes = [
+        StatementWrite([good], authority=AUTHORITY),
+        StatementWrite([{**completed(), "verb": {"id": "not an IRI"}}], authority=AUTHORITY),
+        StatementWrite([{**stored, "result": {"success": True}}], authority=AUTHORITY),
+        StatementWrite([twin, completed()], authority=AUTHORITY),
+        StatementWrite([{**twin, "result": {"success": False}}], authority=AUTHORITY),
+        StatementWrite([stored], authority=AUTHORITY),  # the same again: a silent no-op
+        StatementWrite([], authority=AUTHORITY),
+    ]
+    results = store.store_many(writes)
+    assert results[0] == [good["id"]]
+    assert isinstance(results[1], ValidationError)
+    assert isinstance(results[2], ConflictError)  # other content than the stored one
+    assert results[3] == [twin["id"], writes[3].statements[1]["id"]]
+    assert isinstance(results[4], ConflictError)  # other content than write 3, same group
+    assert results[5] == [stored["id"]]
+    assert results[6] == []
+    assert store.count() == 4  # stored, good and write 3's two
+    kept = store.get(twin["id"])
+    assert kept is not None
+    assert "result" not in kept
+    assert set(events(store.engine)) == {s["id"] for s in [stored, good, *writes[3].statements]}

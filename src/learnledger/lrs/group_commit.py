@@ -116,32 +116,60 @@ class GroupCommitter:
         batches were just committed are sending their next ones, and one commit for all of
         them costs much less than one each.
         """
-        with self._changed:
-            self._queue.append(batch)
-            if preparation is None or not preparation.hand_over():
-                self._add_outstanding(1)
-            self._arrived.notify()
-            while self._committing and not batch.done:
-                self._changed.wait()
-            lead = not batch.done
-            if lead:
-                self._committing = True
-                self._linger_for_writers()
-                group, self._queue = self._queue, []
-                self._peaks.append(self._peak)
-                self._peak = self._outstanding
-        if lead:
-            began = time.monotonic()
-            try:
-                self._run(group, commit, moment)
-            finally:
-                with self._changed:
-                    self._last_commit = time.monotonic() - began
-                    self._outstanding -= len(group)
-                    self._committing = False
-                    self._changed.notify_all()
+        self._commit_queued([batch], commit, moment, [preparation], linger=True)
         if batch.error is not None:
             raise batch.error
+
+    def submit_all(
+        self, batches: Sequence[PendingBatch], commit: CommitGroup, moment: Callable[[], datetime]
+    ) -> None:
+        """Queue `batches` (prepared together by one caller, not announced) and make sure all
+        are committed, by this thread or another; each rejected one keeps its error in
+        `PendingBatch.error` (nothing is raised for them).
+
+        No lingering: a caller that gathers the writes of many clients itself (the LRS's
+        request queue) sends them all at once, and no other writer's batch is worth waiting
+        for. They share a group with whatever else is queued by then.
+        """
+        if batches:
+            self._commit_queued(batches, commit, moment, [None] * len(batches), linger=False)
+
+    def _commit_queued(
+        self,
+        batches: Sequence[PendingBatch],
+        commit: CommitGroup,
+        moment: Callable[[], datetime],
+        preparations: Sequence[Preparation | None],
+        *,
+        linger: bool,
+    ) -> None:
+        """Queue `batches` and return once every one of them is done (see `submit`)."""
+        with self._changed:
+            for batch, preparation in zip(batches, preparations, strict=True):
+                self._queue.append(batch)
+                if preparation is None or not preparation.hand_over():
+                    self._add_outstanding(1)
+            self._arrived.notify()
+            while self._committing and not all(b.done for b in batches):
+                self._changed.wait()
+            if all(b.done for b in batches):
+                return
+            # No commit running and some of ours not done: those are all still queued.
+            self._committing = True
+            if linger:
+                self._linger_for_writers()
+            group, self._queue = self._queue, []
+            self._peaks.append(self._peak)
+            self._peak = self._outstanding
+        began = time.monotonic()
+        try:
+            self._run(group, commit, moment)
+        finally:
+            with self._changed:
+                self._last_commit = time.monotonic() - began
+                self._outstanding -= len(group)
+                self._committing = False
+                self._changed.notify_all()
 
     def _linger_for_writers(self) -> None:
         """Wait (the lock held by the caller) until the batches of the writers active during

@@ -75,6 +75,7 @@ _SEQ_COUNTER = "statement_seq"
 # What `store` prepares for the commit in `PendingBatch.extra` (see `_commit_attempt`).
 _ROWS = "rows"
 _DEFINITIONS = "definitions"
+_RESULT = "result"  # the position of a batch's write in `store_many`
 # Batches at least this large get their rows built before they queue. Smaller ones (single
 # statements) leave it to the commit: they would queue later, and the groups of concurrent
 # single-statement writers, whose size decides the cost per statement, would shrink.
@@ -82,6 +83,19 @@ _PREBUILD_MIN = 16
 
 _COMMITTERS: weakref.WeakKeyDictionary[Engine, GroupCommitter] = weakref.WeakKeyDictionary()
 _COMMITTERS_GUARD = threading.Lock()
+
+
+@dataclass(frozen=True)
+class StatementWrite:
+    """One client's write for `StatementStore.store_many`: the arguments of
+    `StatementStore.store` (``stored`` is always the commit time)."""
+
+    statements: Sequence[JsonObject]
+    authority: JsonObject
+    version: str = "2.0.0"
+    attachments: Mapping[str, Attachment] | None = None
+    define: bool = True
+    from_json: bool = False
 
 
 class StatementStore:
@@ -128,34 +142,81 @@ class StatementStore:
         statements were parsed from JSON text (JSON types only), which lets validation skip
         parts it has seen pass before (`validate_statements`).
         """
+        write = StatementWrite(
+            statements,
+            authority=authority,
+            version=version,
+            attachments=attachments,
+            define=define,
+            from_json=from_json,
+        )
         with self._committer.preparing() as preparation:
-            validate_authority(authority)
-            validate_statements(statements, version, from_json=from_json)
-            if attachments is not None:
-                check_attachments(statements, attachments)
-                verify_signatures(statements, attachments, version, self.trusted_signers)
-            if not statements:
+            batch = self._prepare(write, stored)
+            if batch is None:
                 return []
-            moment = stored if stored is not None else datetime.now(UTC)
-            prepared = [
-                prepare_statement(s, authority=authority, stored=moment, version=version)
-                for s in statements
-            ]
-            batch = PendingBatch(
-                statements=statements,
-                prepared=prepared,
-                candidates=_first_occurrences(statements, prepared),
-                attachments=dict(attachments or {}),
-                define=define,
-                stored_given=stored is not None,
-            )
-            if len(prepared) >= _PREBUILD_MIN:
-                # Everything the rows need but the commit's time, sequence numbers and lookups,
-                # built here: concurrent writers do it while the group before them commits.
-                batch.extra[_ROWS] = BatchRows(prepared)
-                batch.extra[_DEFINITIONS] = batch_definitions(prepared) if define else {}
             self._committer.submit(batch, self._commit_group, _now, preparation)
-        return [p["id"] for p in prepared]
+        return [p["id"] for p in batch.prepared]
+
+    def store_many(self, writes: Sequence[StatementWrite]) -> list[list[str] | Exception]:
+        """`store` several independent writes (the requests of different clients) in one
+        call; return, in order, each write's statement ids or the error `store` would have
+        raised for it (`ValidationError`, `ConflictError`, ...).
+
+        Each write is atomic and judged on its own, exactly as in `store` (a rejected write
+        stores nothing and does not affect the others); the valid ones are committed
+        together, in as few transactions as the group commit takes (usually one), and this
+        returns only once every one of them is committed or rejected.
+        """
+        results: list[list[str] | Exception] = []
+        batches: list[PendingBatch] = []
+        for write in writes:
+            try:
+                batch = self._prepare(write, None)
+            except Exception as exc:
+                results.append(exc)
+                continue
+            results.append([] if batch is None else [p["id"] for p in batch.prepared])
+            if batch is not None:
+                batch.extra[_RESULT] = len(results) - 1
+                batches.append(batch)
+        self._committer.submit_all(batches, self._commit_group, _now)
+        for batch in batches:
+            if batch.error is not None:
+                error = batch.error
+                if not isinstance(error, Exception):  # interrupted: nothing of it stored
+                    raise error
+                results[batch.extra[_RESULT]] = error
+        return results
+
+    def _prepare(self, write: StatementWrite, stored: datetime | None) -> PendingBatch | None:
+        """Validate and prepare `write` for the group commit (None when it is empty)."""
+        statements = write.statements
+        validate_authority(write.authority)
+        validate_statements(statements, write.version, from_json=write.from_json)
+        if write.attachments is not None:
+            check_attachments(statements, write.attachments)
+            verify_signatures(statements, write.attachments, write.version, self.trusted_signers)
+        if not statements:
+            return None
+        moment = stored if stored is not None else datetime.now(UTC)
+        prepared = [
+            prepare_statement(s, authority=write.authority, stored=moment, version=write.version)
+            for s in statements
+        ]
+        batch = PendingBatch(
+            statements=statements,
+            prepared=prepared,
+            candidates=_first_occurrences(statements, prepared),
+            attachments=dict(write.attachments or {}),
+            define=write.define,
+            stored_given=stored is not None,
+        )
+        if len(prepared) >= _PREBUILD_MIN:
+            # Everything the rows need but the commit's time, sequence numbers and lookups,
+            # built here: concurrent writers do it while the group before them commits.
+            batch.extra[_ROWS] = BatchRows(prepared)
+            batch.extra[_DEFINITIONS] = batch_definitions(prepared) if write.define else {}
+        return batch
 
     def get(self, statement_id: str) -> JsonObject | None:
         """The stored statement with this id, or None when unknown or voided."""

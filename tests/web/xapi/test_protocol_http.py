@@ -154,11 +154,14 @@ def test_an_unexpected_error_is_500_without_details(
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret personal data")
 
+    # Single statements go through `store_many` (the write queue), large batches `store`.
     monkeypatch.setattr("learnledger.lrs.statement_store.StatementStore.store", explode)
+    monkeypatch.setattr("learnledger.lrs.statement_store.StatementStore.store_many", explode)
     with lrs.client() as client:
         response = client.post(STATEMENTS, json=statement())
-    assert response.status_code == 500
-    assert "secret" not in response.text
+        batch = client.post(STATEMENTS, json=[statement() for _ in range(20)])
+    assert response.status_code == batch.status_code == 500
+    assert "secret" not in response.text + batch.text
     assert "secret" not in caplog.text.split("Traceback")[0]
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -317,3 +320,46 @@ def test_2_0_requests_normalise_timestamps_to_utc(lrs: Any) -> None:
         client.post(STATEMENTS, json=stmt)
         got = client.get(STATEMENTS, params={"statementId": stmt["id"]}).json()
     assert got["timestamp"] == "2025-02-03T09:00:00.000Z"
+
+
+def test_concurrent_single_posts_share_a_commit_and_each_gets_its_own_answer(
+    lrs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from learnledger.lrs.statement_store import StatementStore
+
+    real = StatementStore.store_many
+    groups: list[int] = []
+    first_group = threading.Event()
+
+    def spy(self: StatementStore, writes: Any) -> Any:
+        groups.append(len(writes))
+        if len(groups) == 1:
+            first_group.wait(10)  # the others queue meanwhile
+        return real(self, writes)
+
+    monkeypatch.setattr(StatementStore, "store_many", spy)
+    twin = statement()
+    bodies = [statement() for _ in range(9)] + [twin, {**twin, "result": {"success": True}}]
+    with lrs.client() as client:
+        lead = threading.Thread(target=client.post, args=(STATEMENTS,), kwargs={"json": bodies[0]})
+        lead.start()
+        while not groups:
+            time.sleep(0.01)
+        with ThreadPoolExecutor(len(bodies) - 1) as pool:
+            answers = [pool.submit(client.post, STATEMENTS, json=b) for b in bodies[1:]]
+            queue = client.app.state.statement_write_queue  # type: ignore[attr-defined]
+            deadline = time.monotonic() + 10
+            while len(queue._waiting) < len(bodies) - 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            first_group.set()
+            responses = [a.result() for a in answers]
+        lead.join(10)
+        statuses = [r.status_code for r in responses]
+        for body, response in zip(bodies[1:-2], responses, strict=False):
+            assert response.status_code == 200
+            assert response.json() == [body["id"]]
+            assert client.get(STATEMENTS, params={"statementId": body["id"]}).status_code == 200
+        kept = client.get(STATEMENTS, params={"statementId": twin["id"]}).json()
+    assert groups == [1, len(bodies) - 1]  # the ten that queued meanwhile: one group
+    assert sorted(statuses[-2:]) == [200, 409]  # same id, other content: one of them loses
+    assert ("result" in kept) == (statuses[-1] == 200)

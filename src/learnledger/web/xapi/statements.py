@@ -37,7 +37,7 @@ from learnledger.lrs.statement_query import (
     parse_boolean,
     parse_query,
 )
-from learnledger.lrs.statement_store import StatementStore
+from learnledger.lrs.statement_store import StatementStore, StatementWrite
 from learnledger.web.xapi.multipart import multipart_body
 from learnledger.web.xapi.protocol import (
     CONSISTENT_THROUGH_HEADER,
@@ -49,6 +49,7 @@ from learnledger.web.xapi.protocol import (
     respond,
     xapi_endpoint,
 )
+from learnledger.web.xapi.write_queue import SMALL_WRITE, WriteQueue
 
 JsonObject = dict[str, Any]
 
@@ -84,12 +85,12 @@ async def statements_endpoint(request: Request) -> Response:
         given = document.get("id", statement_id)
         if not isinstance(given, str) or given.lower() != statement_id.lower():
             raise ValidationError("statement.id", "must equal the statementId parameter")
-        await run_in_threadpool(_store, store, x, [{**document, "id": given}], payloads)
+        await _store(request, store, x, [{**document, "id": given}], payloads)
         return _respond(x, store, None, status=204)
     check_params(x, allowed=())
     document, payloads = read_statements(x)
     batch = document if isinstance(document, list) else [document]
-    ids = await run_in_threadpool(_store, store, x, batch, payloads)
+    ids = await _store(request, store, x, batch, payloads)
     return _respond(x, store, ids)
 
 
@@ -105,13 +106,16 @@ def read_statements(x: XAPIRequest) -> tuple[Any, dict[str, Attachment]]:
     return parse_json(x.body, "body"), {}
 
 
-def _store(
+async def _store(
+    request: Request,
     store: StatementStore,
     x: XAPIRequest,
     statements: Sequence[JsonObject],
     payloads: Mapping[str, Attachment],
 ) -> list[str]:
-    return store.store(
+    """Store the statements of a write: small writes through the app's `WriteQueue` (with
+    the others waiting meanwhile), large ones in a worker thread of their own."""
+    write = StatementWrite(
         statements,
         authority=x.authority,
         version=x.version,
@@ -119,6 +123,26 @@ def _store(
         define=x.credential.allows("define", read=False),
         from_json=True,  # parsed from the request body by `read_statements`
     )
+    if len(statements) < SMALL_WRITE:
+        return await write_queue(request, store).store(write)
+    return await run_in_threadpool(
+        store.store,
+        write.statements,
+        authority=write.authority,
+        version=write.version,
+        attachments=write.attachments,
+        define=write.define,
+        from_json=write.from_json,
+    )
+
+
+def write_queue(request: Request, store: StatementStore) -> WriteQueue:
+    """The app's `WriteQueue` for `store`, created on first use."""
+    state = request.app.state
+    queue: WriteQueue | None = getattr(state, "statement_write_queue", None)
+    if queue is None:
+        queue = state.statement_write_queue = WriteQueue(store)
+    return queue
 
 
 async def get_statements(request: Request) -> Response:
