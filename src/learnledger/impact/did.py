@@ -425,42 +425,47 @@ def event_time_effects(
     effect profile is needed, many times (joint estimation of concurrent programmes)."""
     outcomes = panel.outcomes
     starts = panel.first_treated
-    periods = outcomes.shape[1]
+    units, periods = outcomes.shape
     cohorts = sorted(int(g) for g in np.unique(starts) if g != NEVER_TREATED and g >= 1)
     sums: dict[int, float] = {}
     weights: dict[int, float] = {}
-    never = starts == NEVER_TREATED
-    # units ordered by start (never-trained last), for "not trained by then" suffix sums
-    order_key = np.where(never, np.iinfo(np.int64).max, starts)
+    # Units sorted by start (never-trained last) form one group per start value; every sum
+    # below is a per-group sum, and "not trained by then" is a suffix of the groups.
+    last = np.iinfo(np.int64).max
+    order_key = np.where(starts == NEVER_TREATED, last, starts)
     order = np.argsort(order_key, kind="stable")
+    sorted_outcomes = outcomes[order]
     sorted_keys = order_key[order]
+    group_first = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    group_keys = sorted_keys[group_first]
+    group_sizes = np.diff(np.r_[group_first, units])
     for g in cohorts:
         base = g - 1
-        change = outcomes - outcomes[:, [base]]
+        change = sorted_outcomes - sorted_outcomes[:, [base]]
         if trend == "unit_linear":
-            slopes = _unit_slopes(outcomes[:, : base + 1])
+            slopes = _unit_slopes(sorted_outcomes[:, : base + 1])
             change = change - slopes[:, None] * (np.arange(periods) - base)[None, :]
         valid = np.isfinite(change)
-        filled = np.where(valid, change, 0.0)
-        in_cohort = starts == g
-        treated_n = valid[in_cohort].sum(axis=0)
-        treated_sum = filled[in_cohort].sum(axis=0)
+        counts = np.add.reduceat(valid, group_first, axis=0, dtype=np.int64)
+        totals = np.add.reduceat(np.where(valid, change, 0.0), group_first, axis=0)
+        cohort = int(np.searchsorted(group_keys, g))
+        treated_n, treated_sum = counts[cohort].copy(), totals[cohort].copy()
+        control_n = np.zeros(periods)
+        control_sum = np.zeros(periods)
         if comparison == "never":
-            control_n = valid[never].sum(axis=0)
-            control_sum = filled[never].sum(axis=0)
+            if group_keys[-1] == last:
+                control_n, control_sum = counts[-1], totals[-1]
         else:
-            # suffix sums over units sorted by start: units with start > s, per period
-            eligible = ~in_cohort[order]
-            n_suffix = np.cumsum((valid[order] & eligible[:, None])[::-1], axis=0)[::-1]
-            s_suffix = np.cumsum((filled[order] * eligible[:, None])[::-1], axis=0)[::-1]
-            control_n = np.zeros(periods)
-            control_sum = np.zeros(periods)
+            counts[cohort] = 0
+            totals[cohort] = 0.0
+            n_suffix = np.cumsum(counts[::-1], axis=0)[::-1]
+            s_suffix = np.cumsum(totals[::-1], axis=0)[::-1]
             for t in range(periods):
-                first = int(np.searchsorted(sorted_keys, max(t, base), side="right"))
-                if first < len(order):
+                first = int(np.searchsorted(group_keys, max(t, base), side="right"))
+                if first < group_keys.size:
                     control_n[t] = n_suffix[first, t]
                     control_sum[t] = s_suffix[first, t]
-        share = float(in_cohort.mean())
+        share = float(group_sizes[cohort]) / units
         for t in range(g, periods):
             if treated_n[t] and control_n[t]:
                 effect = treated_sum[t] / treated_n[t] - control_sum[t] / control_n[t]
