@@ -49,19 +49,34 @@ class WriteQueue:
         self._target = 0  # lingering ends once this many writes wait
         self._enough = asyncio.Event()
         self._drainer: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the state belongs to
 
     async def store(self, write: StatementWrite) -> list[str]:
         """Store `write` with the others queued meanwhile; its statement ids, or the error
         `StatementStore.store` would raise for it."""
-        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._bind(loop)
+        future: asyncio.Future[list[str]] = loop.create_future()
         self._waiting.append((write, future))
         if len(self._waiting) >= self._target:
             self._enough.set()
         if not self._draining:
             self._draining = True
             # Kept: the event loop holds only weak references to its tasks.
-            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+            self._drainer = loop.create_task(self._drain())
         return await future
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start afresh on `loop`: the app is served on another event loop than before (a new
+        server or test client in the same process). An asyncio event belongs to the loop that
+        first waited on it, and what was queued on the old loop can no longer be answered."""
+        self._loop = loop
+        self._enough = asyncio.Event()
+        self._waiting = []
+        self._draining = False
+        self._target = 0
+        self._drainer = None
 
     async def _drain(self) -> None:
         """Hand the queued writes to the store, a group per thread call, until none wait."""
