@@ -150,6 +150,10 @@ class StatementStore:
             define=define,
             from_json=from_json,
         )
+        return self.store_write(write, stored)
+
+    def store_write(self, write: StatementWrite, stored: datetime | None = None) -> list[str]:
+        """`store` with its arguments in one `StatementWrite` (``stored`` as there)."""
         with self._committer.preparing() as preparation:
             batch = self._prepare(write, stored)
             if batch is None:

@@ -154,8 +154,8 @@ def test_an_unexpected_error_is_500_without_details(
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret personal data")
 
-    # Single statements go through `store_many` (the write queue), large batches `store`.
-    monkeypatch.setattr("learnledger.lrs.statement_store.StatementStore.store", explode)
+    # Single statements go through `store_many` (the write queue), large batches `store_write`.
+    monkeypatch.setattr("learnledger.lrs.statement_store.StatementStore.store_write", explode)
     monkeypatch.setattr("learnledger.lrs.statement_store.StatementStore.store_many", explode)
     with lrs.client() as client:
         response = client.post(STATEMENTS, json=statement())

@@ -125,15 +125,7 @@ async def _store(
     )
     if len(statements) < SMALL_WRITE:
         return await write_queue(request, store).store(write)
-    return await run_in_threadpool(
-        store.store,
-        write.statements,
-        authority=write.authority,
-        version=write.version,
-        attachments=write.attachments,
-        define=write.define,
-        from_json=write.from_json,
-    )
+    return await run_in_threadpool(store.store_write, write)
 
 
 def write_queue(request: Request, store: StatementStore) -> WriteQueue:
