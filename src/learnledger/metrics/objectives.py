@@ -33,15 +33,15 @@ def read_objectives(engine: Engine) -> list[ObjectiveRow]:
 
 
 def objective_statuses(
-    engine: Engine,
     definition: MetricDefinition,
     by: str | None,
     filters: Mapping[str, str],
     result: MetricResult,
-    objectives: Callable[[], Sequence[ObjectiveRow]] | None = None,
+    objectives: Callable[[], Sequence[ObjectiveRow]],
 ) -> list[ObjectiveStatus]:
-    """Objectives on this metric for the programmes the result shows a value for.
-    `objectives` returns the objectives (`read_objectives`; e.g. read once for a batch)."""
+    """Objectives on this metric for the programmes the result shows a value for, among
+    those `objectives` returns (`read_objectives`, read once per batch of runs and only
+    when a run shows a programme's value)."""
     # (programme, measure or None) -> the latest period's value.
     actual: dict[tuple[str, str | None], float | None] = {}
     measure_split = "measure" in definition.split_by
@@ -56,9 +56,8 @@ def objective_statuses(
         actual[(programme, measure)] = cell.value
     if not actual:
         return []
-    rows = objectives() if objectives is not None else read_objectives(engine)
     statuses = []
-    for objective_id, programme_id, level, target, unit, within, metric_id in rows:
+    for objective_id, programme_id, level, target, unit, within, metric_id in objectives():
         if metric_id == definition.id:
             key = (programme_id, None)
         elif measure_split and unit == definition.unit:

@@ -196,7 +196,7 @@ def _run(
         for cell in result.cells:
             cell.label = labels.get(cell.segment) if cell.segment is not None else None
     result.objectives = objective_statuses(
-        engine, definition, request.by, request.filters, result, reads.objectives
+        definition, request.by, request.filters, result, reads.objectives
     )
     return result
 
@@ -366,10 +366,11 @@ def _scope_and_grouping(
     definition: MetricDefinition,
     request: MetricRequest,
     tree: OrgTree | None,
-    roll_up: Callable[[str | None], dict[str, str]] | None = None,
+    roll_up: Callable[[str | None], dict[str, str]],
 ) -> tuple[dict[str, list[str]], Grouping]:
     """Scope values by segment, and the grouping (columns are resolved per base later).
-    `roll_up` (default: `tree.roll_up`) maps the units under a parent to their cells."""
+    `roll_up` (`tree.roll_up`, read once per batch) maps the units under a parent to their
+    cells."""
     scope: dict[str, list[str]] = {}
     for segment, value in request.filters.items():
         if segment == "org_unit":
@@ -379,8 +380,7 @@ def _scope_and_grouping(
             scope[segment] = [value]
     org_map = None
     if request.by == "org_unit":
-        assert tree is not None
-        org_map = (roll_up or tree.roll_up)(request.filters.get("org_unit"))
+        org_map = roll_up(request.filters.get("org_unit"))
     return scope, Grouping(segment=request.by, org_map=org_map, splits=definition.split_by)
 
 
