@@ -312,6 +312,19 @@ def _consented_source(
     )
 
 
+def _segment_columns(
+    base: BaseView, segments: Sequence[str], org_table: str | None
+) -> tuple[dict[str, str], str]:
+    """Each of `segments`' column in the cube's queries over `base` (the org unit as its
+    rolled-up cell), and the join of the roll-up table that needs ('' when none does)."""
+    uses_org = "org_unit" in segments and org_table is not None
+    raw = {
+        s: "o.cell" if s == "org_unit" and uses_org else column(base.segments[s]) for s in segments
+    }
+    join = f" LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}"
+    return raw, join if uses_org else ""
+
+
 def _fill(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
     """Compute the cells of `group` over its periods (one query, GROUPING SETS). For a base
     with spans, distinct people are counted apart (`_people_counts`), with the periods as
@@ -353,13 +366,10 @@ def _fill(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
         )
         for key, label in labels.items():
             params += [label, key[1].isoformat(), key[2].isoformat()]
-    segment_sql: list[str] = []
-    for segment in group.segments:
-        if segment == "org_unit" and org_table is not None:
-            sql.append(f"LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}")
-            segment_sql.append("o.cell")
-        else:
-            segment_sql.append(column(base.segments[segment]))
+    segment_raw, org_join = _segment_columns(base, group.segments, org_table)
+    if org_join:
+        sql.append(org_join.strip())
+    segment_sql = list(segment_raw.values())
     select_params: list[Any] = []
     selected = [
         "s.period",
@@ -448,11 +458,7 @@ def _span_people(
     periods (those their span overlaps) as bits."""
     base = BASES[group.key[0]]
     source, source_params = _consented_source(base, None, inputs.consent)
-    org = inputs.org_table
-    segment_raw = {
-        s: "o.cell" if s == "org_unit" and org is not None else column(base.segments[s])
-        for s in group.segments
-    }
+    segment_raw, org_join = _segment_columns(base, group.segments, inputs.org_table)
     order = sorted(labels)
     units = BitUnits(
         "JOIN (VALUES "
@@ -465,9 +471,6 @@ def _span_people(
             for value in (i, key[1].isoformat(), key[2].isoformat())
         ],
         {labels[key]: 1 << i for i, key in enumerate(order)},
-    )
-    org_join = (
-        f" LEFT JOIN {org} o ON o.org_unit_id = {column('org_unit_id')}" if org is not None else ""
     )
     return _people_counts(
         engine,
@@ -548,11 +551,7 @@ def _fill_months(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
     group.periods = labels
     by_label = {label: key for key, label in labels.items()}
     source, source_params = _consented_source(base, summary, consent)
-    org_join = f" LEFT JOIN {org_table} o ON o.org_unit_id = {column('org_unit_id')}"
-    segment_raw = {
-        s: "o.cell" if s == "org_unit" else column(base.segments[s]) for s in group.segments
-    }
-    uses_org = "org_unit" in group.segments and org_table is not None
+    segment_raw, org_join = _segment_columns(base, group.segments, org_table)
     split_raw = [column(c) for c in splits]
     person = base.person
 
@@ -593,7 +592,7 @@ def _fill_months(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
         "SELECT "
         + ", ".join(inner)
         + f"\nFROM (SELECT * {source}) b"
-        + (org_join if uses_org else "")
+        + org_join
         + "\nGROUP BY "
         + ", ".join([column("_month"), *segment_raw.values(), *split_raw])
     )
@@ -644,7 +643,7 @@ def _fill_months(engine: Engine, group: CubeGroup, inputs: BuildInputs) -> None:
             list(people_by_where.values()),
             source,
             source_params,
-            org_join if uses_org else "",
+            org_join,
             units,
             currency,
         )
