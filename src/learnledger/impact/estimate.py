@@ -11,9 +11,7 @@ import numpy as np
 
 from learnledger.impact.methods import METHODS, MethodInfo
 from learnledger.impact.stats import (
-    normal_quantile,
     student_t_quantile,
-    two_sided_normal_p,
     two_sided_t_p,
 )
 
@@ -70,10 +68,8 @@ class EffectEstimate:
         when the estimate has `degrees_of_freedom`."""
         if self.standard_error <= 0 or math.isnan(self.standard_error):
             return math.nan
-        statistic = self.effect / self.standard_error
-        if self.degrees_of_freedom is not None:
-            return two_sided_t_p(statistic, self.degrees_of_freedom)
-        return two_sided_normal_p(statistic)
+        df = math.inf if self.degrees_of_freedom is None else self.degrees_of_freedom
+        return two_sided_t_p(self.effect / self.standard_error, df)
 
     @property
     def credible(self) -> bool:
@@ -116,9 +112,8 @@ class EffectEstimate:
 
 
 def normal_interval(effect: float, standard_error: float, level: float = 0.95) -> Interval:
-    """effect ± z * se."""
-    z = normal_quantile(0.5 + level / 2.0)
-    return Interval(effect - z * standard_error, effect + z * standard_error, level)
+    """effect ± z * se (the t interval with infinite degrees of freedom)."""
+    return t_interval(effect, standard_error, math.inf, level)
 
 
 def t_interval(
