@@ -102,6 +102,8 @@ def study_seed(
                             "degrees_of_freedom": did.degrees_of_freedom,
                             "trained": did.n_treated,
                             "pre_trend_p": did.diagnostics.get("pre_trend_p_value"),
+                            "credible": did.credible,
+                            "finding": did.finding(report.direction),
                             "naive": None if naive is None else naive.effect,
                         }
                     )
@@ -153,6 +155,29 @@ def _declared(row: dict[str, Any], good: bool, known: bool = False) -> bool:
     return positive if good else negative
 
 
+#: The difference-in-differences fails its check when its pre-trend test has p below this
+#: (`learnledger.impact.did`); used for saved rows from before ``finding`` was recorded.
+FAILED_PRE_TREND_P = 0.01
+
+
+def _credible(row: dict[str, Any]) -> bool:
+    """Whether the engine counts the estimate as credible (finite interval, no failed check)."""
+    if "finding" in row:
+        return bool(row["finding"] != "failed_check")
+    finite = math.isfinite(row["low"]) and math.isfinite(row["high"])
+    pre = row.get("pre_trend_p")
+    return finite and (pre is None or pre >= FAILED_PRE_TREND_P)
+
+
+def _claimed(row: dict[str, Any], good: bool) -> bool:
+    """Whether the engine claims an effect in the good (or the bad) direction: its
+    `EffectEstimate.finding` is ``improved`` (``worsened``), which its evidence summary
+    reports as supported; an estimate that failed a check is reported as indicative only."""
+    if "finding" in row:
+        return bool(row["finding"] == ("improved" if good else "worsened"))
+    return _declared(row, good) and _credible(row)
+
+
 def summarise(rows: list[dict[str, Any]]) -> str:
     """Markdown tables: per outcome with a true effect, and for the zero-effect programmes.
     Bias comes with its Monte Carlo standard error (the spread of estimate - truth over the
@@ -167,8 +192,8 @@ def summarise(rows: list[dict[str, Any]]) -> str:
             groups[(row["programme"], row["metric"], row["scale"])].append(row)
     lines = [
         "| programme | metric | variant | seeds | true effect (mean) | coverage | coverage "
-        "(known) | bias | bias MC s.e. | naive bias |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "(known) | bias | bias MC s.e. | naive bias | failed a check |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (programme, metric, scale), items in sorted(groups.items()):
         truth = statistics.fmean(r["truth"] for r in items)
@@ -182,13 +207,14 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {programme} | {metric} | {scale} | {len(items)} | {truth:.4g} | {covered:.0%} | "
             f"{covered_known:.0%} | {bias / abs(truth):+.1%} | {spread / abs(truth):.1%} | "
-            f"{naive_bias:+.0%} |"
+            f"{naive_bias:+.0%} | {statistics.fmean(not _credible(r) for r in items):.0%} |"
         )
     lines += [
         "",
-        "| zero-effect programmes, variant | estimates | declared positive (MC s.e.) | "
-        "declared negative (MC s.e.) | positive (known) | negative (known) | mean z | SD of z |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| zero-effect programmes, variant | estimates | interval above zero (MC s.e.) | "
+        "interval below zero (MC s.e.) | above (known) | below (known) | mean z | SD of z | "
+        "failed a check | claimed improved by the engine (MC s.e.) | claimed worsened |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scale, every in sorted(zero.items()):
         subsets = [(scale, every)] + [
@@ -206,6 +232,12 @@ def summarise(rows: list[dict[str, Any]]) -> str:
             z = [r["direction"] * r["estimate"] / r["standard_error"] for r in items]
             spread = statistics.stdev(z) if len(z) > 1 else math.nan
             cells += [f"{statistics.fmean(z):+.2f}", f"{spread:.2f}"]
+            cells.append(f"{statistics.fmean(not _credible(r) for r in items):.0%}")
+            for good in (True, False):
+                flags = [_claimed(r, good) for r in items]
+                error = _seed_clustered_error(items, flags)
+                share = f"{statistics.fmean(flags):.1%}"
+                cells.append(f"{share} ({error:.1%})" if good else share)
             lines.append(f"| {label} | {len(items)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -66,11 +66,13 @@ def test_impact_run_prints_every_method_and_the_conservative_choice(
     assert "staggered_did" in result.output
     assert "naive_difference" in result.output
     assert "Conservative estimate:" in result.output
+    assert "Finding: the programme improved the outcome" in result.output
     as_json = runner.invoke(app, [*args, "calls_per_day", "--method", "did", "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     payload = orjson.loads(as_json.output)
     assert payload["chosen"]["method"] == "staggered_did"
     assert payload["chosen"]["interval"]["low"] < 3.0 < payload["chosen"]["interval"]["high"]
+    assert payload["finding"] == "improved"
     with open_engine(url) as engine:
         runs = engine.fetch_all(
             "SELECT target, details FROM audit_events WHERE action = 'impact_run' ORDER BY seq"

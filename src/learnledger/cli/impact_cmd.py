@@ -365,6 +365,16 @@ def _print_impact(report: ImpactReport) -> None:
             f"[bold]Conservative estimate:[/] {report.chosen.effect:,.4g} {unit} "
             f"({report.chosen.info.label})"
         )
+        console.print(f"[bold]Finding:[/] {_FINDINGS[report.chosen.finding(report.direction)]}")
+
+
+#: What each `EffectEstimate.finding` means, in words.
+_FINDINGS = {
+    "improved": "the programme improved the outcome (the whole interval is on the good side)",
+    "worsened": "the outcome got worse (the whole interval is on the bad side)",
+    "no_effect_shown": "an effect is not demonstrated (the interval includes zero)",
+    "failed_check": "indicative only: the estimate failed a check (see the warnings)",
+}
 
 
 def _row(estimate: EffectEstimate, unit: str, chosen: bool) -> tuple[str, ...]:

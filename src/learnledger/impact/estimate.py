@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from learnledger.impact.stats import (
     student_t_quantile,
     two_sided_t_p,
 )
+
+#: What an estimate supports (`EffectEstimate.finding`).
+Finding = Literal["improved", "worsened", "no_effect_shown", "failed_check"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,23 @@ class EffectEstimate:
             and math.isfinite(self.interval.high)
             and not self.diagnostics.get("failed", False)
         )
+
+    def finding(self, good_direction: int) -> Finding:
+        """What the engine claims from this estimate, given which direction of the outcome
+        is good (1: higher is better, -1: lower): ``improved`` or ``worsened`` only when the
+        estimate is credible and its whole interval lies on that side of zero; ``no_effect_shown``
+        when a credible interval includes zero; ``failed_check`` when it is not credible
+        (naive, infinite interval or a failed diagnostic such as differing pre-trends), which
+        the reports call indicative only."""
+        if not self.credible:
+            return "failed_check"
+        ends = (self.interval.low * good_direction, self.interval.high * good_direction)
+        low, high = min(ends), max(ends)
+        if low > 0:
+            return "improved"
+        if high < 0:
+            return "worsened"
+        return "no_effect_shown"
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready description of the estimate."""

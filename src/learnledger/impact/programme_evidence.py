@@ -109,9 +109,8 @@ def _impact_lines(f: ImpactFinding) -> list[SummaryLine]:
     size = f"{c.n_treated:,} trained vs {c.n_control:,} comparison people"
     span = f"95 % interval {c.interval.low:,.3g} to {c.interval.high:,.3g} {f.unit}".rstrip()
     lines: list[SummaryLine] = []
-    good_low = min(c.interval.low * f.direction, c.interval.high * f.direction)
-    good_high = max(c.interval.low * f.direction, c.interval.high * f.direction)
-    if not c.credible:
+    finding = c.finding(f.direction)
+    if finding == "failed_check":
         lines.append(
             SummaryLine(
                 "does_not_support",
@@ -120,7 +119,7 @@ def _impact_lines(f: ImpactFinding) -> list[SummaryLine]:
                 + " Treat it as indicative only.",
             )
         )
-    elif good_low > 0:
+    elif finding == "improved":
         lines.append(
             SummaryLine(
                 "supports",
@@ -128,7 +127,7 @@ def _impact_lines(f: ImpactFinding) -> list[SummaryLine]:
                 f"because of the programme ({span}; {label}; {size}).".replace("  ", " "),
             )
         )
-    elif good_high < 0:
+    elif finding == "worsened":
         lines.append(
             SummaryLine(
                 "does_not_support",

@@ -110,6 +110,7 @@ class ImpactReport:
             "unit_kind": self.unit_kind,
             "trained_people": self.trained_people,
             "chosen": None if self.chosen is None else self.chosen.as_json(),
+            "finding": None if self.chosen is None else self.chosen.finding(self.direction),
             "estimates": [e.as_json() for e in self.estimates],
             "naive": [e.as_json() for e in self.naive],
             "skipped_methods": self.skipped,
