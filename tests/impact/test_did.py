@@ -140,6 +140,22 @@ def test_removing_each_persons_trend_handles_selection_on_growth(
         staggered_did(panel, trend="quadratic")  # type: ignore[arg-type]
 
 
+def test_under_selection_on_growth_the_engine_does_not_claim_an_effect_that_is_not_there(
+    make_growth_panel: Callable[..., Panel],
+) -> None:
+    """A fast version of the zero-effect part of the validation study: improving people enrol
+    earlier, so the plain interval lies above zero although nothing works; the pre-trend
+    check fails, and the engine's finding is never ``improved``."""
+    estimates = [
+        staggered_did(make_growth_panel(seed, effect=0.0, people=400)) for seed in range(8)
+    ]
+    above = [e.interval.low > 0 for e in estimates]
+    findings = [e.finding(1) for e in estimates]
+    assert sum(above) >= 6  # the plain interval is biased upwards
+    assert "improved" not in findings
+    assert findings.count("failed_check") >= sum(above)
+
+
 @pytest.mark.parametrize("comparison", ["not_yet", "never"])
 @pytest.mark.parametrize("trend", ["none", "unit_linear"])
 def test_the_fast_event_profile_equals_the_event_study(
