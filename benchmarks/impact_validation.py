@@ -8,7 +8,9 @@ the naive trained-vs-untrained comparison. The study reports, per outcome:
 - coverage of the 95 % interval (target 90-99 %),
 - bias of the estimate as a share of the true effect (target under 10 %),
 - for programmes with zero true effect, how often an effect is declared in the good direction
-  (interval entirely above zero; nominal rate 2.5 %),
+  (nominal rate 2.5 %): how often the interval lies entirely above zero, and how often the
+  engine claims an improvement (`EffectEstimate.finding`: a credible estimate whose interval
+  lies above zero; one that failed a check, such as differing pre-trends, claims nothing),
 - the naive comparison's bias, for contrast.
 
     python benchmarks/impact_validation.py --seeds 100 --people 1500 --out /tmp/study.json
