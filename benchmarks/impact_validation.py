@@ -36,6 +36,7 @@ from rich.progress import Progress
 from learnledger.core.model.migrations import MIGRATIONS
 from learnledger.demo import build_demo
 from learnledger.errors import LearnLedgerError
+from learnledger.impact.did import FAILED_PRE_TREND_P
 from learnledger.impact.service import ImpactRequest, run_impact
 from learnledger.impact.stats import student_t_quantile
 from learnledger.storage import Migrator, open_engine
@@ -104,7 +105,6 @@ def study_seed(
                             "degrees_of_freedom": did.degrees_of_freedom,
                             "trained": did.n_treated,
                             "pre_trend_p": did.diagnostics.get("pre_trend_p_value"),
-                            "credible": did.credible,
                             "finding": did.finding(report.direction),
                             "naive": None if naive is None else naive.effect,
                         }
@@ -157,13 +157,10 @@ def _declared(row: dict[str, Any], good: bool, known: bool = False) -> bool:
     return positive if good else negative
 
 
-#: The difference-in-differences fails its check when its pre-trend test has p below this
-#: (`learnledger.impact.did`); used for saved rows from before ``finding`` was recorded.
-FAILED_PRE_TREND_P = 0.01
-
-
 def _credible(row: dict[str, Any]) -> bool:
-    """Whether the engine counts the estimate as credible (finite interval, no failed check)."""
+    """Whether the engine counts the estimate as credible (finite interval, no failed check);
+    saved rows from before ``finding`` was recorded are judged by the difference-in-
+    differences' own rule (`FAILED_PRE_TREND_P`)."""
     if "finding" in row:
         return bool(row["finding"] != "failed_check")
     finite = math.isfinite(row["low"]) and math.isfinite(row["high"])

@@ -341,6 +341,15 @@ def _record(settings: Settings, engine: Engine, report: ImpactReport, *, roi: bo
     record_impact_run(audit, cli_actor().audit_name, report, roi=roi)
 
 
+#: What each `EffectEstimate.finding` means, in words.
+_FINDINGS = {
+    "improved": "the programme improved the outcome (the whole interval is on the good side)",
+    "worsened": "the outcome got worse (the whole interval is on the bad side)",
+    "no_effect_shown": "an effect is not demonstrated (the interval includes zero)",
+    "failed_check": "indicative only: the estimate failed a check (see the warnings)",
+}
+
+
 def _print_impact(report: ImpactReport) -> None:
     unit = report.unit or ""
     table = Table(title=f"Effect of {report.request.programme_id} on {report.request.metric_id}")
@@ -366,15 +375,6 @@ def _print_impact(report: ImpactReport) -> None:
             f"({report.chosen.info.label})"
         )
         console.print(f"[bold]Finding:[/] {_FINDINGS[report.chosen.finding(report.direction)]}")
-
-
-#: What each `EffectEstimate.finding` means, in words.
-_FINDINGS = {
-    "improved": "the programme improved the outcome (the whole interval is on the good side)",
-    "worsened": "the outcome got worse (the whole interval is on the bad side)",
-    "no_effect_shown": "an effect is not demonstrated (the interval includes zero)",
-    "failed_check": "indicative only: the estimate failed a check (see the warnings)",
-}
 
 
 def _row(estimate: EffectEstimate, unit: str, chosen: bool) -> tuple[str, ...]:

@@ -44,6 +44,10 @@ ComparisonGroup = Literal["not_yet", "never"]
 #: regression attenuates them and leaves most of the bias in place.
 TrendAdjustment = Literal["none", "unit_linear"]
 MIN_TREND_POINTS = 3
+#: A pre-trend test below this p-value warns that trends differ.
+WARN_PRE_TREND_P = 0.05
+#: Below this one the estimate fails its check (it is no longer credible).
+FAILED_PRE_TREND_P = 0.01
 
 
 @dataclass(frozen=True)
@@ -181,12 +185,12 @@ def staggered_did(
         # what the standard error would be if the estimated inputs were known exactly
         diagnostics["standard_error_inputs_known"] = known_inputs_error
     pre_p = pre_test.get("pre_trend_p_value")
-    if isinstance(pre_p, float) and pre_p < 0.05:
+    if isinstance(pre_p, float) and pre_p < WARN_PRE_TREND_P:
         warnings.append(
             f"Pre-trends differ (p = {pre_p:.3f}): trained and comparison people were already "
             "drifting apart before training, so this estimate may be biased."
         )
-        diagnostics["failed"] = pre_p < 0.01
+        diagnostics["failed"] = pre_p < FAILED_PRE_TREND_P
     treated_used = np.zeros(n_units, dtype=bool)
     control_used = np.zeros(n_units, dtype=bool)
     for cell in cells:
